@@ -1,0 +1,40 @@
+/*
+ * cmd.h — the subcommands of the rmq multitool.
+ *
+ * Each subcommand lives in cmd/NAME.c and exports int cmd_NAME(int argc, char **argv),
+ * where argv[0] is the subcommand's name. Exit codes: 0 success, 1 failure, 2 usage error.
+ * Errors go to stderr as "rmq NAME: message"; results go to stdout.
+ *
+ * Adding a subcommand touches, in order:
+ *   1. cmd/NAME.c with cmd_NAME() and a usage text that starts with "usage: rmq NAME";
+ *      -h/--help prints it to stdout and exits 0;
+ *   2. the prototype below and one row in commands[] in cmd/rmq.c;
+ *   3. share/man/rmq-NAME.1;
+ *   4. completions are generated from `rmq --list-cmds` and `rmq NAME --list-opts`: nothing to do
+ *      unless the command has sub-subcommands (then add them to its --list-opts output);
+ *   5. a t/NNNN-NAME-*.bats test (t/0001-cli.bats checks -h for every row automatically).
+ * The GNUmakefile picks up new .c files by itself.
+ */
+#ifndef RMQ_CMD_H
+#define RMQ_CMD_H
+
+#include <stdio.h>
+
+int cmd_config(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#define RMQ_VERSION "0.1.0"
+
+/* "rmq NAME: message" on stderr; returns 1 so callers can `return cmd_fail(...)`. */
+int cmd_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Usage error: message (if any) and the usage text on stderr; returns 2. */
+int cmd_usage_error(const char *usage, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* True when argv holds -h or --help before any "--". */
+int cmd_wants_help(int argc, char **argv);
+/* Flush stdout at exit; a write error other than EPIPE turns exit 0 into 1. */
+int cmd_finish_stdout(int rc, const char *cmd);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * rmq.c — the multitool's entry point: one table of subcommands, and dispatch.
+ */
+#include "cmd.h"
+
+#include "util/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"config", cmd_config, "check a broker or name server configuration file"},
+    {"store", cmd_store, "verify, inspect and dump a store directory offline"},
+    {"bench", cmd_bench, "measure the store (and later the broker)"},
+    {"version", cmd_version, "print the version"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void list_commands(FILE *out)
+{
+    fprintf(out, "usage: rmq <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'rmq help <command>' or 'rmq <command> -h' shows a command's options.\n");
+}
+
+int cmd_fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "rmq %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int cmd_usage_error(const char *usage, const char *cmd, const char *fmt, ...)
+{
+    if (fmt) {
+        va_list ap;
+        fprintf(stderr, "rmq %s: ", cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+    }
+    fputs(usage, stderr);
+    return 2;
+}
+
+int cmd_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int cmd_finish_stdout(int rc, const char *cmd)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno == EPIPE)
+            return rc;
+        cmd_fail(cmd, "cannot write to standard output: %s", strerror(errno));
+        return rc ? rc : 1;
+    }
+    return rc;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) {
+        puts("usage: rmq version\n\nPrints the version of rmq.");
+        return 0;
+    }
+    printf("rmq %s\n", RMQ_VERSION);
+    return 0;
+}
+
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    /* a closed pipe is an ordinary end of output (rmq … | head), not a crash */
+    signal(SIGPIPE, SIG_IGN);
+    rmq_log_init_from_env();
+
+    if (argc < 2) {
+        list_commands(stdout);
+        return 0;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        list_commands(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0)
+        return cmd_version(1, argv);
+    if (strcmp(name, "--list-cmds") == 0) {
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            printf("%s\n", commands[i].name);
+        return cmd_finish_stdout(0, "--list-cmds");
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            list_commands(stdout);
+            return 0;
+        }
+        const struct command *c = find(argv[2]);
+        if (!c)
+            return cmd_fail("help", "unknown command '%s'", argv[2]);
+        char *hv[] = {argv[2], "--help", NULL};
+        return c->fn(2, hv);
+    }
+    const struct command *c = find(name);
+    if (!c) {
+        fprintf(stderr, "rmq: '%s' is not an rmq command; see 'rmq --help'\n", name);
+        return 2;
+    }
+    return cmd_finish_stdout(c->fn(argc - 1, argv + 1), name);
+}

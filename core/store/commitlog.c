@@ -1,0 +1,150 @@
+#include "store/commitlog.h"
+
+#include "util/bytes.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
+                struct rmq_mq_damage *dmg, char *err)
+{
+    memset(cl, 0, sizeof *cl);
+    return rmq_mq_open(&cl->mq, dir, file_size, false, dmg, err);
+}
+
+void rmq_cl_close(struct rmq_commitlog *cl) { rmq_mq_close(&cl->mq); }
+
+int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t queue_offset,
+                  int64_t store_ts, int64_t *phys, size_t *size, char *err)
+{
+    size_t n = rmq_msg_encoded_size(in);
+    if (n == 0 || n + RMQ_BLANK_MIN > cl->mq.file_size)
+        return rmq_seterr(err, RMQ_ETOOBIG, "record of %zu bytes does not fit a %zu-byte segment",
+                          n ? n : in->body_len, cl->mq.file_size);
+    struct rmq_mfile *f = rmq_mq_find(&cl->mq, cl->wrote);
+    size_t pos = f ? (size_t)(cl->wrote - f->start) : 0;
+    if (!f || n + RMQ_BLANK_MIN > f->size - pos) {
+        /* the next segment first: if it cannot be made, nothing changes */
+        int rc;
+        int64_t next = f ? f->start + (int64_t)f->size : cl->wrote;
+        struct rmq_mfile *nf = rmq_mq_add(&cl->mq, next, &rc, err);
+        if (!nf)
+            return rc;
+        if (f && f->size - pos >= RMQ_BLANK_MIN) {
+            wr32(f->base + pos, (uint32_t)(f->size - pos));
+            wr32(f->base + pos + 4, RMQ_MAGIC_BLANK);
+        }
+        f = nf;
+        pos = 0;
+        cl->wrote = next;
+    }
+    *size = rmq_msg_encode(f->base + pos, in, queue_offset, cl->wrote, store_ts);
+    *phys = cl->wrote;
+    cl->wrote += (int64_t)*size;
+    return 0;
+}
+
+void rmq_cl_warm(struct rmq_commitlog *cl, int64_t ahead, int64_t step)
+{
+    if (cl->warm_end < cl->wrote)
+        cl->warm_end = cl->wrote;
+    while (cl->warm_end < cl->wrote + ahead) {
+        struct rmq_mfile *f = rmq_mq_find(&cl->mq, cl->warm_end);
+        if (!f)
+            return;   /* the next segment does not exist yet: warmed after the roll */
+        int64_t seg_end = f->start + (int64_t)f->size;
+        int64_t n = seg_end - cl->warm_end < step ? seg_end - cl->warm_end : step;
+        /* only bytes past the append position: they are zero already, so this changes
+         * nothing but the pages' dirty state */
+        memset(f->base + (cl->warm_end - f->start), 0, (size_t)n);
+        cl->warm_end += n;
+    }
+}
+
+const uint8_t *rmq_cl_at(const struct rmq_commitlog *cl, int64_t off, size_t *avail)
+{
+    struct rmq_mfile *f = rmq_mq_find(&cl->mq, off);
+    if (!f)
+        return NULL;
+    int64_t end = f->start + (int64_t)f->size;
+    if (end > cl->wrote)
+        end = cl->wrote;
+    if (off >= end)
+        return NULL;
+    *avail = (size_t)(end - off);
+    return f->base + (off - f->start);
+}
+
+int rmq_cl_read(const struct rmq_commitlog *cl, int64_t off, struct rmq_msg *m, int check, char *err)
+{
+    size_t avail;
+    const uint8_t *p = rmq_cl_at(cl, off, &avail);
+    if (!p)
+        return rmq_seterr(err, RMQ_ENOTFOUND, "offset %lld is not in the commitlog", (long long)off);
+    return rmq_msg_decode(p, avail, m, check, err);
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+int64_t rmq_cl_scan(const struct rmq_commitlog *cl, int64_t from, rmq_cl_visit visit, void *arg,
+                    char *why)
+{
+    char err[RMQ_ERRLEN];
+    int64_t off = from;
+    why[0] = 0;
+    for (;;) {
+        struct rmq_mfile *f = rmq_mq_find(&cl->mq, off);
+        if (!f)
+            return off;
+        size_t pos = (size_t)(off - f->start), left = f->size - pos;
+        const uint8_t *p = f->base + pos;
+        if (left < RMQ_BLANK_MIN || all_zero(p, 8)) {
+            /* a clean end; the writer zero-fills, so nothing valid can follow */
+            if (left >= RMQ_BLANK_MIN)
+                return off;
+            off = f->start + (int64_t)f->size;
+            continue;
+        }
+        struct rmq_msg m;
+        int n = rmq_msg_decode(p, left, &m, RMQ_MSG_CHECK_CRC, err);
+        if (n == 0) {
+            if (m.total_size != left) {
+                snprintf(why, RMQ_ERRLEN, "blank marker at %lld says %u bytes, %zu left in segment",
+                         (long long)off, m.total_size, left);
+                return off;
+            }
+            off = f->start + (int64_t)f->size;
+            continue;
+        }
+        if (n < 0) {
+            snprintf(why, RMQ_ERRLEN, "record at %lld: %s", (long long)off, err);
+            return off;
+        }
+        if (m.phys_offset != off) {
+            snprintf(why, RMQ_ERRLEN, "record at %lld claims offset %lld (stale data)",
+                     (long long)off, (long long)m.phys_offset);
+            return off;
+        }
+        if (visit && visit(arg, &m))
+            return off;
+        off += n;
+    }
+}
+
+int rmq_cl_truncate(struct rmq_commitlog *cl, int64_t off, char *err)
+{
+    int rc = rmq_mq_truncate(&cl->mq, off, err);
+    if (rc)
+        return rc;
+    cl->wrote = off;
+    atomic_store(&cl->written, off);
+    atomic_store(&cl->flushed, off);
+    return 0;
+}

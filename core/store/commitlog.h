@@ -1,0 +1,73 @@
+/*
+ * commitlog.h — the commit log: every message of every topic, appended in one run of
+ * segments (PROTOCOL §6.2). Records never span segments: when one does not fit (with
+ * RMQ_BLANK_MIN bytes to spare) the rest of the segment gets a blank marker and the
+ * record goes to the next segment.
+ *
+ * Offsets: `wrote` is where the loop thread appends next (private to it); `written` is
+ * wrote as last published to other threads (rmq_cl_publish), `flushed` what the flush
+ * thread has made durable. written >= flushed always; both only grow (except on recovery).
+ */
+#ifndef RMQ_STORE_COMMITLOG_H
+#define RMQ_STORE_COMMITLOG_H
+
+#include "proto/msg.h"
+#include "store/mfile.h"
+
+struct rmq_commitlog {
+    struct rmq_mqueue mq;
+    int64_t wrote;
+    int64_t warm_end;        /* bytes before this were pre-written (rmq_cl_warm) */
+    _Atomic int64_t written;
+    _Atomic int64_t flushed;
+};
+
+int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
+                struct rmq_mq_damage *dmg, char *err);
+void rmq_cl_close(struct rmq_commitlog *cl);
+
+/* Appends one record with the given queue offset and store time. On success *phys and
+ * *size say where it went (not yet visible to other threads: see rmq_cl_publish).
+ * RMQ_ETOOBIG when the record cannot fit a segment; -ENOSPC/-EIO (and err) when the next
+ * segment cannot be created, in which case nothing was written. */
+int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t queue_offset,
+                  int64_t store_ts, int64_t *phys, size_t *size, char *err);
+
+/* Writes zeros through the mapping ahead of the append position so that, once synced,
+ * those blocks are allocated and written: a later fdatasync of data there is a plain
+ * overwrite, without the extent conversion (a journal commit) that the first write into
+ * fallocate'd space costs. Roughly halves the cost of a small group-commit fdatasync;
+ * used under SYNC_FLUSH. Keeps `ahead` bytes warm, in steps of `step`. */
+void rmq_cl_warm(struct rmq_commitlog *cl, int64_t ahead, int64_t step);
+
+/* Makes everything appended so far visible to the flush thread (release store). */
+static inline void rmq_cl_publish(struct rmq_commitlog *cl)
+{
+    atomic_store_explicit(&cl->written, cl->wrote, memory_order_release);
+}
+
+/* Pointer to the bytes at off and how many are readable up to the end of its segment
+ * (clamped to what has been appended), or NULL when off is not in the log. Valid until
+ * the segment is deleted (retention or truncation, both on the loop thread). */
+const uint8_t *rmq_cl_at(const struct rmq_commitlog *cl, int64_t off, size_t *avail);
+
+/* Reads the record at off into m (checking CRCs when check). Returns its size, 0 for a
+ * blank marker, or a negative code with err set. */
+int rmq_cl_read(const struct rmq_commitlog *cl, int64_t off, struct rmq_msg *m, int check, char *err);
+
+/* Called for each valid record found by rmq_cl_scan; a non-zero return stops the scan. */
+typedef int (*rmq_cl_visit)(void *arg, const struct rmq_msg *m);
+
+/* Walks records from `from` (a record boundary) checking magic, size, body CRC, record CRC
+ * and that each record's PHYSICALOFFSET equals its position, through blank markers into
+ * later segments, until the first byte that is not a valid record. Returns the offset
+ * where valid data ends; `why` (RMQ_ERRLEN) says why the walk stopped ("" for a clean end:
+ * zeros or the end of the last segment). Does not modify anything. */
+int64_t rmq_cl_scan(const struct rmq_commitlog *cl, int64_t from, rmq_cl_visit visit, void *arg,
+                    char *why);
+
+/* Sets the append position to off after recovery: later segments deleted, bytes after
+ * off zeroed, written/flushed = off. */
+int rmq_cl_truncate(struct rmq_commitlog *cl, int64_t off, char *err);
+
+#endif

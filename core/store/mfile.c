@@ -1,0 +1,350 @@
+#include "store/mfile.h"
+
+#include "util/err.h"
+#include "util/log.h"
+#include "util/os.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void rmq_offset_name(char *out, int64_t off) { snprintf(out, 21, "%020lld", (long long)off); }
+
+struct rmq_mfile *rmq_mfile_open(const char *path, int64_t start, size_t size, bool create,
+                                 bool *was_short, int *rc, char *err)
+{
+    int dummy;
+    if (!rc)
+        rc = &dummy;
+    int fd = rmq_os_open(path, O_RDWR | (create ? O_CREAT | O_EXCL : 0), 0644);
+    if (fd < 0) {
+        *rc = rmq_seterr(err, -errno, "cannot open segment '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        goto fail_errno;
+    if ((size_t)st.st_size > size) {
+        *rc = rmq_seterr(err, RMQ_ECORRUPT, "segment '%s' is %lld bytes, larger than the configured %zu",
+                   path, (long long)st.st_size, size);
+        goto fail;
+    }
+    if (was_short)
+        *was_short = !create && (size_t)st.st_size < size;
+    /* preallocate: page faults on the mapping can then never need new blocks */
+    if ((size_t)st.st_size < size || create)
+        if (rmq_os_fallocate(fd, 0, (off_t)size) < 0)
+            goto fail_errno;
+    uint8_t *base = rmq_os_mmap(fd, size);
+    if (!base)
+        goto fail_errno;
+    struct rmq_mfile *f = calloc(1, sizeof *f);
+    if (!f) {
+        munmap(base, size);
+        errno = ENOMEM;
+        goto fail_errno;
+    }
+    f->start = start;
+    f->size = size;
+    f->fd = fd;
+    f->base = base;
+    atomic_init(&f->refs, 1);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    if (create)
+        rmq_os_fsync_dir(path);
+    return f;
+
+fail_errno:
+    *rc = rmq_seterr(err, -errno, "cannot prepare segment '%s' (%zu bytes): %s", path, size,
+               strerror(errno));
+fail:
+    close(fd);
+    if (create)
+        unlink(path);   /* a half-made segment must not be loaded as data next time */
+    return NULL;
+}
+
+void rmq_mfile_ref(struct rmq_mfile *f) { atomic_fetch_add(&f->refs, 1); }
+
+void rmq_mfile_unref(struct rmq_mfile *f)
+{
+    if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
+        return;
+    munmap(f->base, f->size);
+    close(f->fd);
+    if (f->unlink_on_close && unlink(f->path) < 0 && errno != ENOENT)
+        rmq_warn("store: cannot delete '%s': %s", f->path, strerror(errno));
+    free(f);
+}
+
+int rmq_mfile_sync(struct rmq_mfile *f) { return rmq_os_fdatasync(f->fd) < 0 ? -errno : 0; }
+
+static int parse_name(const char *name, int64_t *off)
+{
+    if (strlen(name) != 20)
+        return -1;
+    int64_t v = 0;
+    for (int i = 0; i < 20; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return -1;
+        v = v * 10 + (name[i] - '0');
+    }
+    *off = v;
+    return 0;
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+    int64_t x = (*(struct rmq_mfile *const *)a)->start, y = (*(struct rmq_mfile *const *)b)->start;
+    return x < y ? -1 : x > y;
+}
+
+static int push(struct rmq_mqueue *mq, struct rmq_mfile *f)
+{
+    int rc = 0;
+    /* realloc under the lock: the flush thread may be walking the old array */
+    pthread_mutex_lock(&mq->lock);
+    if (mq->nfiles == mq->cap) {
+        int cap = mq->cap ? mq->cap * 2 : 8;
+        struct rmq_mfile **n = realloc(mq->files, (size_t)cap * sizeof *n);
+        if (n) {
+            mq->files = n;
+            mq->cap = cap;
+        } else {
+            rc = -ENOMEM;
+        }
+    }
+    if (!rc)
+        mq->files[mq->nfiles++] = f;
+    pthread_mutex_unlock(&mq->lock);
+    return rc;
+}
+
+int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool drop_after_gap,
+                struct rmq_mq_damage *dmg, char *err)
+{
+    struct rmq_mq_damage local;
+    if (!dmg)
+        dmg = &local;
+    dmg->short_start = dmg->gap_start = -1;
+    dmg->nignored = 0;
+    memset(mq, 0, sizeof *mq);
+    snprintf(mq->dir, sizeof mq->dir, "%s", dir);
+    mq->file_size = file_size;
+    pthread_mutex_init(&mq->lock, NULL);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return rmq_seterr(err, -errno, "cannot create directory '%s': %s", dir, strerror(errno));
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0)
+        return rmq_seterr(err, -errno, "cannot list '%s': %s", dir, strerror(errno));
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t start;
+        char path[PATH_MAX + 300];
+        if (names[i]->d_name[0] == '.' || rc) {
+            free(names[i]);
+            continue;
+        }
+        if (parse_name(names[i]->d_name, &start) < 0 || start % (int64_t)file_size != 0) {
+            if (strstr(names[i]->d_name, ".corrupt") == NULL)
+                dmg->nignored++;
+            free(names[i]);
+            continue;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+        free(names[i]);
+        bool was_short = false;
+        struct rmq_mfile *f = rmq_mfile_open(path, start, file_size, false, &was_short, &rc, err);
+        if (f && push(mq, f) < 0) {
+            rc = -ENOMEM;
+            rmq_mfile_unref(f);
+            continue;
+        }
+        if (was_short && dmg->short_start < 0)
+            dmg->short_start = start;
+    }
+    free(names);
+    if (rc) {
+        rmq_mq_close(mq);
+        return rc;
+    }
+    qsort(mq->files, (size_t)mq->nfiles, sizeof *mq->files, cmp_start);
+    for (int i = 1; i < mq->nfiles; i++) {
+        if (mq->files[i]->start == mq->files[i - 1]->start + (int64_t)file_size)
+            continue;
+        dmg->gap_start = mq->files[i - 1]->start + (int64_t)file_size;
+        if (!drop_after_gap) {
+            rmq_seterr(err, RMQ_ECORRUPT, "segment %020lld is missing in '%s' (segments after it exist)",
+                       (long long)dmg->gap_start, dir);
+            rmq_mq_close(mq);
+            return RMQ_ECORRUPT;
+        }
+        /* the caller rebuilds what these held; set them aside rather than delete them */
+        for (int j = i; j < mq->nfiles; j++) {
+            char aside[PATH_MAX + 16];
+            snprintf(aside, sizeof aside, "%s.corrupt", mq->files[j]->path);
+            rename(mq->files[j]->path, aside);
+            rmq_mfile_unref(mq->files[j]);
+        }
+        mq->nfiles = i;
+        break;
+    }
+    return 0;
+}
+
+void rmq_mq_close(struct rmq_mqueue *mq)
+{
+    for (int i = 0; i < mq->nfiles; i++)
+        rmq_mfile_unref(mq->files[i]);
+    free(mq->files);
+    mq->files = NULL;
+    mq->nfiles = mq->cap = 0;
+    pthread_mutex_destroy(&mq->lock);
+}
+
+struct rmq_mfile *rmq_mq_find(const struct rmq_mqueue *mq, int64_t off)
+{
+    if (mq->nfiles == 0 || off < mq->files[0]->start)
+        return NULL;
+    /* contiguous run: the index is arithmetic */
+    int64_t i = (off - mq->files[0]->start) / (int64_t)mq->file_size;
+    return i < mq->nfiles ? mq->files[i] : NULL;
+}
+
+struct rmq_mfile *rmq_mq_add(struct rmq_mqueue *mq, int64_t start, int *rc, char *err)
+{
+    char path[PATH_MAX + 32], name[21];
+    rmq_offset_name(name, start);
+    snprintf(path, sizeof path, "%s/%s", mq->dir, name);
+    struct rmq_mfile *f = rmq_mfile_open(path, start, mq->file_size, true, NULL, rc, err);
+    if (!f)
+        return NULL;
+    if ((*rc = push(mq, f)) < 0) {
+        f->unlink_on_close = true;
+        rmq_mfile_unref(f);
+        return NULL;
+    }
+    return f;
+}
+
+int rmq_mq_truncate(struct rmq_mqueue *mq, int64_t off, char *err)
+{
+    while (mq->nfiles > 0 && mq->files[mq->nfiles - 1]->start > off) {
+        pthread_mutex_lock(&mq->lock);
+        struct rmq_mfile *f = mq->files[--mq->nfiles];
+        pthread_mutex_unlock(&mq->lock);
+        f->unlink_on_close = true;
+        rmq_mfile_unref(f);
+    }
+    struct rmq_mfile *f = rmq_mq_find(mq, off);
+    if (!f)
+        return 0;
+    off_t pos = (off_t)(off - f->start);
+    if (pos < (off_t)f->size && rmq_os_zero_range(f->fd, pos, (off_t)f->size - pos) < 0)
+        return rmq_seterr(err, -errno, "cannot zero '%s' from %lld: %s", f->path,
+                          (long long)pos, strerror(errno));
+    return 0;
+}
+
+void rmq_mq_delete_first(struct rmq_mqueue *mq)
+{
+    if (mq->nfiles == 0)
+        return;
+    pthread_mutex_lock(&mq->lock);
+    struct rmq_mfile *f = mq->files[0];
+    memmove(mq->files, mq->files + 1, (size_t)(mq->nfiles - 1) * sizeof *mq->files);
+    mq->nfiles--;
+    pthread_mutex_unlock(&mq->lock);
+    f->unlink_on_close = true;
+    rmq_mfile_unref(f);
+}
+
+int rmq_mq_sync_range(struct rmq_mqueue *mq, int64_t from, int64_t to)
+{
+    int rc = 0;
+    while (from < to) {
+        struct rmq_mfile *pick[16];
+        int n = 0;
+        pthread_mutex_lock(&mq->lock);
+        for (int i = 0; i < mq->nfiles && n < 16; i++) {
+            struct rmq_mfile *f = mq->files[i];
+            if (f->start + (int64_t)f->size > from && f->start < to) {
+                rmq_mfile_ref(f);
+                pick[n++] = f;
+            }
+        }
+        pthread_mutex_unlock(&mq->lock);
+        if (n == 0)
+            break;
+        /* sync outside the lock: the loop thread may roll to a new segment meanwhile */
+        for (int i = 0; i < n; i++) {
+            int r = rmq_mfile_sync(pick[i]);
+            if (r && !rc)
+                rc = r;
+            from = pick[i]->start + (int64_t)pick[i]->size;
+            rmq_mfile_unref(pick[i]);
+        }
+    }
+    return rc;
+}
+
+void rmq_dirty_init(struct rmq_dirty *d)
+{
+    memset(d, 0, sizeof *d);
+    pthread_mutex_init(&d->lock, NULL);
+}
+
+void rmq_dirty_note(struct rmq_dirty *d, struct rmq_mfile *f)
+{
+    if (!rmq_mfile_mark_dirty(f))
+        return;
+    rmq_mfile_ref(f);
+    pthread_mutex_lock(&d->lock);
+    if (d->n == d->cap) {
+        int cap = d->cap ? d->cap * 2 : 64;
+        struct rmq_mfile **v = realloc(d->v, (size_t)cap * sizeof *v);
+        if (!v)
+            rmq_panic("out of memory queueing a segment for sync");
+        d->v = v;
+        d->cap = cap;
+    }
+    d->v[d->n++] = f;
+    pthread_mutex_unlock(&d->lock);
+}
+
+int rmq_dirty_sync(struct rmq_dirty *d)
+{
+    pthread_mutex_lock(&d->lock);
+    struct rmq_mfile **v = d->v;
+    int n = d->n;
+    d->v = NULL;
+    d->n = d->cap = 0;
+    pthread_mutex_unlock(&d->lock);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        atomic_store(&v[i]->dirty, 0);
+        int r = rmq_mfile_sync(v[i]);
+        if (r) {
+            rc = rc ? rc : r;
+            rmq_dirty_note(d, v[i]);   /* try again next time */
+        }
+        rmq_mfile_unref(v[i]);
+    }
+    free(v);
+    return rc;
+}
+
+void rmq_dirty_destroy(struct rmq_dirty *d)
+{
+    for (int i = 0; i < d->n; i++)
+        rmq_mfile_unref(d->v[i]);
+    free(d->v);
+    pthread_mutex_destroy(&d->lock);
+}

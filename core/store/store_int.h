@@ -1,0 +1,69 @@
+/*
+ * store_int.h — the store's state, shared by store.c (API), recover.c, flush.c,
+ * dispatch.c and retention.c. Not for use outside core/store/.
+ */
+#ifndef RMQ_STORE_INT_H
+#define RMQ_STORE_INT_H
+
+#include "store/checkpoint.h"
+#include "store/commitlog.h"
+#include "store/consumequeue.h"
+#include "store/index.h"
+#include "store/store.h"
+
+#include <limits.h>
+#include <pthread.h>
+
+struct rmq_store {
+    struct rmq_store_opts o;
+    char root[PATH_MAX], cl_dir[PATH_MAX], cq_dir[PATH_MAX], index_dir[PATH_MAX];
+    char checkpoint_path[PATH_MAX], abort_path[PATH_MAX], delete_when[64];
+    int lock_fd, checkpoint_fd;
+
+    struct rmq_commitlog cl;
+    struct rmq_index *index;
+
+    /* consume queues by (topic, queue id): chained hash, loop thread only */
+    struct rmq_cq **buckets;
+    size_t nbuckets, nqueues;
+    struct rmq_cq *last_cq;          /* one-entry cache: puts come in runs per queue */
+
+    /* dispatch: records below `dispatched` have their queue and index entries */
+    int64_t dispatched;
+    int64_t entries_total;           /* sum of queue max offsets (see checkpoint.h) */
+    int64_t last_store_ts;
+    bool gap_seen;                   /* dispatch met a queue offset past a queue's end */
+    /* what the flusher may write into the checkpoint, published together */
+    pthread_mutex_t mark_lock;
+    int64_t mark_dispatched, mark_entries, mark_store_ts;
+
+    struct rmq_dirty dirty;          /* consume-queue segments to sync */
+
+    /* the flusher */
+    pthread_t flusher;
+    bool flusher_running;
+    pthread_mutex_t flush_lock;
+    pthread_cond_t flush_cond;
+    bool stop, kick;
+    _Atomic int io_error;            /* last sync error, 0 once a sync succeeds again */
+    _Atomic int disk_full;           /* set by retention from disk usage */
+
+    struct rmq_store_stats stats;
+};
+
+/* recover.c */
+int rmq_store_recover(struct rmq_store *s, char *err);
+/* dispatch.c */
+int rmq_store_dispatch_range(struct rmq_store *s, int64_t from, int64_t to, char *err);
+void rmq_store_publish_marks(struct rmq_store *s);
+/* store.c */
+struct rmq_cq *rmq_store_cq_get(struct rmq_store *s, const char *topic, size_t tlen, int32_t qid,
+                                bool create, char *err);
+/* flush.c */
+int rmq_flusher_start(struct rmq_store *s, char *err);
+void rmq_flusher_stop(struct rmq_store *s);
+/* Flushes the commitlog, queues and index and writes the checkpoint (flusher thread, or
+ * the owner once the flusher has stopped). */
+int rmq_store_checkpoint_now(struct rmq_store *s, bool clean);
+
+#endif

@@ -1,0 +1,46 @@
+#include "util/hash.h"
+
+#include <zlib.h>
+
+int32_t rmq_java_hash(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    uint32_t h = 0;
+    while (p < end) {
+        uint32_t cp;
+        int n;
+        if (*p < 0x80) { cp = *p; n = 1; }
+        else if ((*p & 0xE0) == 0xC0) { cp = *p & 0x1F; n = 2; }
+        else if ((*p & 0xF0) == 0xE0) { cp = *p & 0x0F; n = 3; }
+        else if ((*p & 0xF8) == 0xF0) { cp = *p & 0x07; n = 4; }
+        else { cp = *p; n = 1; }
+        if (end - p < n) { cp = *p; n = 1; }
+        for (int i = 1; i < n; i++) {
+            if ((p[i] & 0xC0) != 0x80) { cp = *p; n = 1; break; }
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        p += n;
+        if (cp >= 0x10000) {        /* surrogate pair */
+            cp -= 0x10000;
+            h = 31 * h + (0xD800 + (cp >> 10));
+            h = 31 * h + (0xDC00 + (cp & 0x3FF));
+        } else {
+            h = 31 * h + cp;
+        }
+    }
+    return (int32_t)h;
+}
+
+uint32_t rmq_body_crc(const void *p, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    /* zlib takes uInt lengths; bodies are far below 4 GiB but stay correct anyway */
+    const unsigned char *b = p;
+    while (n > 0) {
+        uInt chunk = n > 0x40000000u ? 0x40000000u : (uInt)n;
+        c = crc32(c, b, chunk);
+        b += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c & 0x7FFFFFFFu;
+}

@@ -1,0 +1,18 @@
+/*
+ * hash.h — checksums and hashes whose exact values are part of RocketMQ's formats.
+ */
+#ifndef RMQ_UTIL_HASH_H
+#define RMQ_UTIL_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Java String.hashCode() of a UTF-8 string: h = 31*h + c over its UTF-16 code units
+ * (supplementary characters count as two surrogates), 32-bit wrap-around. Invalid UTF-8
+ * bytes count as one unit each (Java would have replaced them; such tags do not occur). */
+int32_t rmq_java_hash(const char *s, size_t len);
+
+/* RocketMQ's record body CRC: zlib CRC-32 masked with 0x7FFFFFFF. */
+uint32_t rmq_body_crc(const void *p, size_t n);
+
+#endif

@@ -1,0 +1,392 @@
+/* The store through its API: appends, rolls, reads, recovery, faults, retention. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "store/waitq.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/os.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEG (64 * 1024)
+
+struct fx {
+    char root[256];
+    struct rmq_store_opts o;
+    struct rmq_store *s;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    snprintf(f->root, sizeof f->root, "/tmp/rmq-unit-XXXXXX");
+    if (!mkdtemp(f->root))
+        return -1;
+    rmq_store_opts_default(&f->o, f->root);
+    f->o.cl_file_size = SEG;
+    f->o.cq_file_size = 100 * RMQ_CQ_UNIT;
+    f->o.index_slots = 1000;
+    f->o.index_max = 4000;
+    rmq_log_level = RMQ_LOG_ERROR;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    rmq_remove_tree(f->root);
+    free(f);
+    return 0;
+}
+
+static void open_store(struct fx *f)
+{
+    char err[RMQ_ERRLEN];
+    int rc = rmq_store_open(&f->s, &f->o, err);
+    if (rc)
+        fail_msg("open: %s", err);
+}
+
+static int put(struct fx *f, const char *topic, int qid, int n, struct rmq_put_result *r)
+{
+    char body[64], props[128];
+    snprintf(body, sizeof body, "message %d of %s/%d", n, topic, qid);
+    int pl = snprintf(props, sizeof props, "UNIQ_KEY\001U%08d\002KEYS\001k%d order\002TAGS\001Tag%c",
+                      n, n, 'A' + n % 3);
+    struct rmq_msg_in in = {
+        .topic = topic, .topic_len = strlen(topic), .queue_id = qid, .born_ts = rmq_now_ms(),
+        .born_host = {{127, 0, 0, 1}, 4, 1234}, .store_host = {{127, 0, 0, 1}, 4, 10911},
+        .body = body, .body_len = strlen(body), .props = props, .props_len = (size_t)pl,
+    };
+    char err[RMQ_ERRLEN];
+    struct rmq_put_result local;
+    return rmq_store_put(f->s, &in, r ? r : &local, err);
+}
+
+static void put_many(struct fx *f, int n, int queues)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(put(f, "TopicTest", i % queues, i, NULL), 0);
+    rmq_store_commit(f->s);
+}
+
+static void expect_body(struct fx *f, int qid, int64_t qoff, int n)
+{
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN], want[64];
+    int rc = rmq_store_get(f->s, "TopicTest", qid, qoff, &m, err);
+    if (rc)
+        fail_msg("get %d/%lld: %s", qid, (long long)qoff, err);
+    snprintf(want, sizeof want, "message %d of TopicTest/%d", n, qid);
+    assert_int_equal(m.body_len, strlen(want));
+    assert_memory_equal(m.body, want, m.body_len);
+    assert_int_equal(m.queue_offset, qoff);
+}
+
+static int64_t qmax(struct fx *f, int qid)
+{
+    const struct rmq_cq *cq = rmq_store_queue(f->s, "TopicTest", qid);
+    return cq ? cq->max_offset : 0;
+}
+
+static void put_get_across_segments(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    put_many(f, 3000, 4);   /* ~ 400 KB: several 64 KiB segments with blank markers */
+    for (int q = 0; q < 4; q++) {
+        assert_int_equal(qmax(f, q), 750);
+        expect_body(f, q, 0, q);
+        expect_body(f, q, 749, 2996 + q);
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/commitlog/00000000000000065536", f->root);
+    assert_int_equal(access(path, F_OK), 0);
+    /* lookups */
+    int64_t phys[8];
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k1234", 0, INT64_MAX, 8, phys), 1);
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "U00000007", 0, INT64_MAX, 8, phys), 1);
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "order", 0, INT64_MAX, 8, phys), 8);
+    assert_int_equal(rmq_store_query_key(f->s, "Other", "k1", 0, INT64_MAX, 8, phys), 0);
+    assert_int_equal(rmq_store_offset_by_time(f->s, "TopicTest", 0, 0), 0);
+    assert_int_equal(rmq_store_offset_by_time(f->s, "TopicTest", 0, INT64_MAX), 750);
+    /* a second opener is refused while this one holds the store */
+    struct rmq_store *other;
+    char err[RMQ_ERRLEN];
+    assert_int_equal(rmq_store_open(&other, &f->o, err), RMQ_ELOCKED);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void clean_restart_reads_nothing(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    put_many(f, 1000, 2);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    open_store(f);
+    const struct rmq_store_stats *st = rmq_store_stats(f->s);
+    assert_false(st->abnormal);
+    assert_int_equal(st->scan_from, st->scan_to);   /* nothing past the clean end */
+    assert_int_equal(st->redispatched, 0);
+    assert_int_equal(qmax(f, 0), 500);
+    assert_int_equal(put(f, "TopicTest", 0, 1000, NULL), 0);
+    rmq_store_commit(f->s);
+    assert_int_equal(qmax(f, 0), 501);
+    expect_body(f, 0, 500, 1000);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void crash_keeps_committed_records(void **state)
+{
+    struct fx *f = *state;
+    f->o.flush_cq_interval_ms = 3600 * 1000;   /* no checkpoint: all of it is the tail */
+    open_store(f);
+    put_many(f, 2000, 4);
+    rmq_store_abandon(f->s);
+    f->o.flush_cq_interval_ms = 1000;
+    open_store(f);
+    const struct rmq_store_stats *st = rmq_store_stats(f->s);
+    assert_true(st->abnormal);
+    assert_int_equal(st->truncated_at, -1);
+    for (int q = 0; q < 4; q++) {
+        assert_int_equal(qmax(f, q), 500);
+        expect_body(f, q, 499, 1996 + q);
+    }
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+/* Cuts the last record in half on disk, as a crash during its write would. */
+static void torn_tail_is_cut(void **state)
+{
+    struct fx *f = *state;
+    f->o.flush_cq_interval_ms = 3600 * 1000;
+    open_store(f);
+    put_many(f, 100, 1);
+    struct rmq_put_result r;
+    assert_int_equal(put(f, "TopicTest", 0, 100, &r), 0);
+    rmq_store_commit(f->s);
+    rmq_store_abandon(f->s);
+    char path[512];
+    snprintf(path, sizeof path, "%s/commitlog/%020lld", f->root, (long long)(r.phys / SEG * SEG));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    /* zero the second half of the record, like pages that never reached the disk */
+    static char zero[256];
+    assert_int_equal(pwrite(fd, zero, r.size / 2, (off_t)(r.phys % SEG + r.size / 2)), (ssize_t)(r.size / 2));
+    close(fd);
+    open_store(f);
+    const struct rmq_store_stats *st = rmq_store_stats(f->s);
+    assert_int_equal(st->truncated_at, r.phys);
+    assert_int_equal(rmq_store_written(f->s), r.phys);
+    assert_int_equal(qmax(f, 0), 100);
+    expect_body(f, 0, 99, 99);
+    /* the queue offset of the lost record is handed out again */
+    assert_int_equal(put(f, "TopicTest", 0, 500, &r), 0);
+    assert_int_equal(r.queue_offset, 100);
+    rmq_store_commit(f->s);
+    expect_body(f, 0, 100, 500);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void enospc_on_roll_leaves_nothing_visible(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    int i = 0;
+    /* fill the first segment nearly to its end, then make the next segment fail */
+    while (rmq_store_written(f->s) < SEG - 200) {
+        assert_int_equal(put(f, "TopicTest", 0, i++, NULL), 0);
+        rmq_store_commit(f->s);
+    }
+    int64_t before = rmq_store_written(f->s), qbefore = qmax(f, 0);
+    rmq_os_inject(RMQ_OS_FALLOCATE, ENOSPC, 0);
+    int rc = RMQ_EFULL, attempts = 0;
+    while (attempts < 10 && (rc = put(f, "TopicTest", 0, i, NULL)) == 0) {
+        i++;   /* records still fitting the current segment go in */
+        attempts++;
+    }
+    rmq_store_commit(f->s);
+    rmq_os_inject(RMQ_OS_FALLOCATE, 0, 0);
+    assert_int_equal(rc, RMQ_EFULL);
+    assert_true(rmq_store_written(f->s) < SEG);   /* no blank marker, no new segment */
+    int64_t q = qmax(f, 0);
+    assert_int_equal(q, qbefore + attempts);
+    (void)before;
+    /* after the fault clears the next put rolls and everything reads back */
+    struct rmq_put_result r;
+    assert_int_equal(put(f, "TopicTest", 0, i, &r), 0);
+    rmq_store_commit(f->s);
+    assert_int_equal(r.phys, SEG);
+    assert_int_equal(r.queue_offset, q);
+    expect_body(f, 0, q, i);
+    expect_body(f, 0, 0, 0);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    open_store(f);
+    expect_body(f, 0, q, i);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void sync_flush_visible_only_when_flushed(void **state)
+{
+    struct fx *f = *state;
+    f->o.sync_flush = true;
+    open_store(f);
+    rmq_os_inject(RMQ_OS_FDATASYNC, EIO, 0);   /* the disk stops syncing */
+    assert_int_equal(put(f, "TopicTest", 0, 0, NULL), 0);
+    rmq_store_commit(f->s);
+    for (int i = 0; i < 50 && rmq_store_writable(f->s) == 0; i++)
+        usleep(10000);
+    assert_int_equal(rmq_store_writable(f->s), -EIO);      /* writes refused, with the cause */
+    assert_int_equal(rmq_store_flushed(f->s), 0);
+    rmq_store_dispatch(f->s);
+    assert_int_equal(qmax(f, 0), 0);                        /* not visible: not durable */
+    assert_int_equal(put(f, "TopicTest", 0, 1, NULL), -EIO);
+    rmq_os_inject(RMQ_OS_FDATASYNC, 0, 0);
+    for (int i = 0; i < 100 && rmq_store_flushed(f->s) < rmq_store_written(f->s); i++)
+        usleep(10000);
+    assert_int_equal(rmq_store_flushed(f->s), rmq_store_written(f->s));
+    assert_int_equal(rmq_store_writable(f->s), 0);
+    rmq_store_dispatch(f->s);
+    assert_int_equal(qmax(f, 0), 1);
+    expect_body(f, 0, 0, 0);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void lost_queue_files_are_rebuilt(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    put_many(f, 1200, 3);   /* 400 per queue: 4 consume-queue segments of 100 entries */
+    assert_int_equal(rmq_store_close(f->s), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/consumequeue/TopicTest/1", f->root);
+    assert_int_equal(rmq_remove_tree(path), 0);               /* a whole queue */
+    snprintf(path, sizeof path, "%s/consumequeue/TopicTest/2/00000000000000004000", f->root);
+    assert_int_equal(truncate(path, 0), 0);                   /* a middle segment */
+    open_store(f);
+    assert_true(rmq_store_stats(f->s)->full_rebuild);
+    for (int q = 0; q < 3; q++) {
+        assert_int_equal(qmax(f, q), 400);
+        expect_body(f, q, 0, q);
+        expect_body(f, q, 250, 750 + q);
+        expect_body(f, q, 399, 1197 + q);
+    }
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void retention_deletes_old_segments(void **state)
+{
+    struct fx *f = *state;
+    char hour[8];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    snprintf(hour, sizeof hour, "%02d", tm.tm_hour);
+    f->o.delete_when = hour;
+    f->o.file_reserved_hours = 0;
+    open_store(f);
+    put_many(f, 3000, 2);
+    /* retention only takes what is flushed and dispatched */
+    for (int i = 0; i < 200 && rmq_store_flushed(f->s) < rmq_store_written(f->s); i++)
+        usleep(10000);
+    int nseg = (int)(rmq_store_written(f->s) / SEG) + 1;
+    int deleted = 0, d;
+    while ((d = rmq_store_retention(f->s, rmq_now_ms() + 1000)) > 0)
+        deleted += d;
+    assert_int_equal(deleted, nseg - 1);                  /* never the segment being written */
+    assert_int_equal(rmq_store_min_phys(f->s), (int64_t)(nseg - 1) * SEG);
+    const struct rmq_cq *cq = rmq_store_queue(f->s, "TopicTest", 0);
+    assert_true(cq->min_offset > 0);
+    assert_int_equal(cq->max_offset, 1500);
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN];
+    assert_int_equal(rmq_store_get(f->s, "TopicTest", 0, 0, &m, err), RMQ_ENOTFOUND);
+    assert_int_equal(rmq_store_get(f->s, "TopicTest", 0, cq->min_offset, &m, err), 0);
+    assert_int_equal(put(f, "TopicTest", 0, 9999, NULL), 0);
+    rmq_store_commit(f->s);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    open_store(f);   /* reopens with the first segments gone */
+    cq = rmq_store_queue(f->s, "TopicTest", 0);
+    assert_int_equal(cq->max_offset, 1501);
+    assert_int_equal(rmq_store_get(f->s, "TopicTest", 0, cq->min_offset, &m, err), 0);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void bad_input_is_refused(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    char err[RMQ_ERRLEN];
+    struct rmq_put_result r;
+    struct rmq_msg_in in = {.topic = "bad topic", .topic_len = 9, .body = "x", .body_len = 1,
+                            .born_host = {{0}, 4, 0}, .store_host = {{0}, 4, 0}};
+    assert_int_equal(rmq_store_put(f->s, &in, &r, err), RMQ_EINVAL);
+    in.topic = "T";
+    in.topic_len = 1;
+    in.queue_id = -1;
+    assert_int_equal(rmq_store_put(f->s, &in, &r, err), RMQ_EINVAL);
+    in.queue_id = 0;
+    in.body_len = f->o.max_message_size + 1;
+    assert_int_equal(rmq_store_put(f->s, &in, &r, err), RMQ_ETOOBIG);
+    in.body_len = SEG;   /* fits maxMessageSize, not a segment */
+    char *big = calloc(1, SEG);
+    in.body = big;
+    assert_int_equal(rmq_store_put(f->s, &in, &r, err), RMQ_ETOOBIG);
+    free(big);
+    assert_int_equal(rmq_store_written(f->s), 0);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void done_cb(void *arg, void *cookie, int status)
+{
+    int *log = arg;
+    log[log[0]++ + 1] = (int)(intptr_t)cookie * (status ? -1 : 1);
+}
+
+static void waitq_completes_in_order(void **state)
+{
+    struct rmq_waitq q = {0};
+    int log[1000] = {0};
+    for (int i = 1; i <= 300; i++)   /* grows past its first allocation */
+        rmq_waitq_push(&q, i * 10, i * 100, (void *)(intptr_t)i);
+    assert_int_equal(rmq_waitq_complete(&q, 25, done_cb, log), 2);
+    assert_int_equal(log[1], 1);
+    assert_int_equal(log[2], 2);
+    assert_int_equal(rmq_waitq_expire(&q, 400, done_cb, log), 2);   /* 3 and 4 time out */
+    assert_int_equal(log[3], -3);
+    assert_int_equal(rmq_waitq_complete(&q, 3000, done_cb, log), 296);
+    assert_int_equal(rmq_waitq_len(&q), 0);
+    rmq_waitq_free(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(put_get_across_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(clean_restart_reads_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(crash_keeps_committed_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(torn_tail_is_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(enospc_on_roll_leaves_nothing_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(sync_flush_visible_only_when_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(lost_queue_files_are_rebuilt, setup, teardown),
+        cmocka_unit_test_setup_teardown(retention_deletes_old_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_input_is_refused, setup, teardown),
+        cmocka_unit_test(waitq_completes_in_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
