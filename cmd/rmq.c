@@ -82,10 +82,13 @@ int cmd_finish_stdout(int rc, const char *cmd)
 
 int cmd_version(int argc, char **argv)
 {
+    static const char usage[] = "usage: rmq version\n\nPrints the version of rmq.\n";
     if (cmd_wants_help(argc, argv)) {
-        puts("usage: rmq version\n\nPrints the version of rmq.");
+        fputs(usage, stdout);
         return 0;
     }
+    if (argc > 1)
+        return cmd_usage_error(usage, "version", "unexpected argument '%s'", argv[1]);
     printf("rmq %s\n", RMQ_VERSION);
     return 0;
 }

@@ -1,0 +1,30 @@
+/* libFuzzer target: the stored-message decoder and property walker on arbitrary bytes.
+ * Nothing may read out of bounds or abort; a decoded record's spans must lie inside it. */
+#include "proto/msg.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* an exact-size copy, so ASan sees any read past the end */
+    uint8_t *buf = malloc(size ? size : 1);
+    memcpy(buf, data, size);
+    for (size_t off = 0; off < size;) {
+        struct rmq_msg m;
+        int n = rmq_msg_decode(buf + off, size - off, &m, RMQ_MSG_CHECK_CRC, NULL);
+        if (n <= 0)
+            break;
+        if (m.body + m.body_len > buf + size || (const uint8_t *)m.props + m.props_len > buf + size)
+            abort();
+        size_t pos = 0, kl, vl;
+        const char *k, *v;
+        while (rmq_props_next(m.props, m.props_len, &pos, &k, &kl, &v, &vl))
+            if (v + vl > m.props + m.props_len)
+                abort();
+        off += (size_t)n;
+    }
+    free(buf);
+    return 0;
+}
