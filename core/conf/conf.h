@@ -151,6 +151,12 @@ struct rmq_conf_store {
     uint32_t delete_hours;          /* deleteWhen parsed: bit h set = delete at hour h   */
     int file_reserved_hours;        /* fileReservedTime (hours)                          */
     int disk_max_used_ratio;        /* diskMaxUsedSpaceRatio (%), clamped 10..95         */
+    int disk_clean_forcibly_ratio;  /* diskSpaceCleanForciblyRatio (%): delete unexpired  */
+    int disk_warning_ratio;         /* diskSpaceWarningLevelRatio (%): refuse writes      */
+    int clean_resource_interval_ms; /* cleanResourceInterval: retention check period     */
+    bool index_enable;              /* messageIndexEnable                                */
+    int max_hash_slot_num;          /* maxHashSlotNum (index file slots)                 */
+    int max_index_num;              /* maxIndexNum (index file entries)                  */
     int max_message_size;           /* maxMessageSize (bytes of body)                    */
     int flush_interval_ms;          /* flushIntervalCommitLog                            */
     int flush_least_pages;          /* flushCommitLogLeastPages (4 KiB pages)            */

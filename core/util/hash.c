@@ -1,6 +1,6 @@
 #include "util/hash.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 int32_t rmq_java_hash(const char *s, size_t len)
 {
@@ -33,14 +33,5 @@ int32_t rmq_java_hash(const char *s, size_t len)
 
 uint32_t rmq_body_crc(const void *p, size_t n)
 {
-    uLong c = crc32(0L, Z_NULL, 0);
-    /* zlib takes uInt lengths; bodies are far below 4 GiB but stay correct anyway */
-    const unsigned char *b = p;
-    while (n > 0) {
-        uInt chunk = n > 0x40000000u ? 0x40000000u : (uInt)n;
-        c = crc32(c, b, chunk);
-        b += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c & 0x7FFFFFFFu;
+    return libdeflate_crc32(0, p, n) & 0x7FFFFFFFu;
 }
