@@ -13,11 +13,11 @@
 #include "store/store_int.h"
 
 #include "util/log.h"
+#include "util/os.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 
 #define DELETE_BATCH_MAX 10   /* segments per run, as RocketMQ's deleteCommitLogFilesInterval batch */
@@ -39,17 +39,6 @@ static bool hour_matches(const char *when, int hour)
     return false;
 }
 
-/* Used space of the file system holding dir, in percent (0 when unknown). */
-static int disk_used_percent(const char *dir)
-{
-    struct statvfs v;
-    if (statvfs(dir, &v) < 0 || v.f_blocks == 0)
-        return 0;
-    double used = (double)(v.f_blocks - v.f_bfree);
-    double usable = used + (double)v.f_bavail;
-    return usable > 0 ? (int)(100.0 * used / usable) : 0;
-}
-
 static void trim_queue(void *arg, const struct rmq_cq *cq)
 {
     rmq_cq_delete_before((struct rmq_cq *)cq, *(int64_t *)arg);
@@ -57,7 +46,7 @@ static void trim_queue(void *arg, const struct rmq_cq *cq)
 
 int rmq_store_retention(struct rmq_store *s, int64_t now_ms)
 {
-    int used = disk_used_percent(s->cl_dir);
+    int used = rmq_os_disk_used(s->cl_dir);
     int was_full = atomic_load(&s->disk_full);
     int full = used >= s->o.disk_warning_ratio;
     if (full != was_full) {

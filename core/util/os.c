@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Per-op fault: fail with `err` once `left` reaches 0. Atomics because the flush thread
@@ -135,6 +136,24 @@ void *rmq_os_mmap(int fd, size_t len)
 }
 
 int rmq_os_msync(void *addr, size_t len) { return fault(RMQ_OS_MSYNC) ? -1 : msync(addr, len, MS_SYNC); }
+
+static _Atomic int fake_disk_used = -1;
+
+void rmq_os_fake_disk_used(int pct) { atomic_store(&fake_disk_used, pct); }
+
+int rmq_os_disk_used(const char *dir)
+{
+    int fake = atomic_load(&fake_disk_used);
+    if (fake >= 0)
+        return fake;
+    struct statvfs v;
+    if (statvfs(dir, &v) < 0 || v.f_blocks == 0)
+        return 0;
+    /* like df: used / (used + available to unprivileged users) */
+    double used = (double)(v.f_blocks - v.f_bfree);
+    double usable = used + (double)v.f_bavail;
+    return usable > 0 ? (int)(100.0 * used / usable) : 0;
+}
 
 int rmq_os_fsync_dir(const char *path)
 {

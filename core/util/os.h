@@ -39,6 +39,11 @@ int rmq_os_rename(const char *from, const char *to);
 void *rmq_os_mmap(int fd, size_t len);
 int rmq_os_msync(void *addr, size_t len);
 
+/* Used space of the file system holding dir, in percent of what is usable (statvfs), or 0
+ * when unknown; rmq_os_fake_disk_used(pct) makes it answer pct instead (-1: the truth). */
+int rmq_os_disk_used(const char *dir);
+void rmq_os_fake_disk_used(int pct);
+
 /* Make op fail with err on every call after `after` more successful calls; err 0 clears. */
 void rmq_os_inject(enum rmq_os_op op, int err, long after);
 /* Parse RMQ_FAULT from the environment (called by the store on open). */

@@ -327,6 +327,30 @@ static void retention_deletes_old_segments(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+static void full_disk_refuses_writes_until_space_returns(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    put_many(f, 10, 1);
+    rmq_os_fake_disk_used(95);
+    rmq_store_retention(f->s, rmq_now_ms());
+    assert_int_equal(rmq_store_writable(f->s), RMQ_EFULL);
+    char err[RMQ_ERRLEN];
+    struct rmq_put_result r;
+    struct rmq_msg_in in = {.topic = "TopicTest", .topic_len = 9, .body = "x", .body_len = 1,
+                            .born_host = {{0}, 4, 0}, .store_host = {{0}, 4, 0}};
+    assert_int_equal(rmq_store_put(f->s, &in, &r, err), RMQ_EFULL);
+    assert_non_null(strstr(err, "disk full"));
+    expect_body(f, 0, 9, 9);                 /* reads go on */
+    rmq_os_fake_disk_used(50);
+    rmq_store_retention(f->s, rmq_now_ms());
+    rmq_os_fake_disk_used(-1);
+    assert_int_equal(rmq_store_writable(f->s), 0);
+    assert_int_equal(rmq_store_put(f->s, &in, &r, err), 0);
+    assert_int_equal(r.queue_offset, 10);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 static void bad_input_is_refused(void **state)
 {
     struct fx *f = *state;
@@ -385,6 +409,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sync_flush_visible_only_when_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_queue_files_are_rebuilt, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_deletes_old_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(full_disk_refuses_writes_until_space_returns, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_is_refused, setup, teardown),
         cmocka_unit_test(waitq_completes_in_order),
     };
