@@ -167,6 +167,11 @@ int rmq_msg_decode(const uint8_t *p, size_t avail, struct rmq_msg *m, int check,
         tail_crc = parse_crc_tail(p + m->total_size - RMQ_MSG_CRC_PROP_LEN);
     m->has_record_crc = tail_crc >= 0;
     if (check & RMQ_MSG_CHECK_CRC) {
+        /* A torn write leaves zeros. The body CRC cannot see them in the topic or the
+         * properties, and a record whose tail was lost has no record CRC left to check;
+         * RocketMQ's writers never put NUL bytes there, so zeros mean damage. */
+        if (memchr(m->topic, 0, m->topic_len) || memchr(m->props, 0, m->props_len))
+            return rmq_seterr(err, RMQ_ECORRUPT, "NUL bytes in the topic or properties (torn write)");
         uint32_t c = rmq_body_crc(m->body, m->body_len);
         if (c != m->body_crc)
             return rmq_seterr(err, RMQ_ECORRUPT, "body CRC mismatch (stored %u, computed %u)",

@@ -113,7 +113,8 @@ enum { RMQ_MSG_CHECK_NONE = 0, RMQ_MSG_CHECK_CRC = 1 };
 
 /* Decodes the record at p (avail bytes readable). Every length is bounds-checked against
  * avail and against the record's own TOTALSIZE. With RMQ_MSG_CHECK_CRC the body CRC and
- * the whole-record CRC (when present) are verified. Returns the record size (> 0), 0 when
+ * the whole-record CRC (when present) are verified, and NUL bytes in the topic or the
+ * properties are refused (what a torn write leaves where the record CRC was lost too). Returns the record size (> 0), 0 when
  * p holds a blank end-of-segment marker (m->total_size then says how long it is), or
  * RMQ_ECORRUPT with what is wrong in err (RMQ_ERRLEN bytes, may be NULL). */
 int rmq_msg_decode(const uint8_t *p, size_t avail, struct rmq_msg *m, int check, char *err);

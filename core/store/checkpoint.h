@@ -6,7 +6,7 @@
  * rmq adds its own block at byte 64, which Java ignores:
  *   64 magic "RMQC" | 68 version (1) | 72 flushed commitlog offset | 80 logics safe offset
  *   (everything below it is durable in the commitlog AND in the consume queues and index)
- *   | 88 consume-queue entries written in total up to the safe offset (sum of max offsets) | 96 clean-shutdown flag (4)
+ *   | 88 consume-queue entries present at the safe offset (sum over queues of max - min offset) | 96 clean-shutdown flag (4)
  *   | 100 CRC-32 of bytes 64..99
  * The CRC tells a torn write from a real checkpoint; a bad block means "no checkpoint",
  * and recovery then starts from the beginning of the log.

@@ -46,14 +46,23 @@ static int dispatch_one(struct rmq_store *s, const struct rmq_msg *m, int64_t in
         struct rmq_cq *cq = rmq_store_cq_get(s, m->topic, m->topic_len, m->queue_id, true, err);
         if (!cq)
             return RMQ_EINVAL;
-        int64_t before = cq->max_offset;
-        if (m->queue_offset > before)
+        int rc;
+        if (m->queue_offset < cq->min_offset && s->recovering) {
+            /* the queue's first segments were lost: rebuild it from scratch, this record
+             * being the first of it still in the log */
+            rmq_warn("store: consume queue %s/%d lost entries below %lld; rebuilding it",
+                     cq->topic, cq->queue_id, (long long)cq->min_offset);
+            s->entries_total -= cq->max_offset - cq->min_offset;
+            if ((rc = rmq_cq_truncate(cq, 0, err)))
+                return rc;
+        }
+        int64_t before = cq->max_offset - cq->min_offset;
+        if (m->queue_offset > cq->max_offset)
             s->gap_seen = true;
         struct rmq_cq_entry e = {m->phys_offset, (int32_t)m->total_size, tag_code(m)};
-        int rc = rmq_cq_put(cq, m->queue_offset, &e, &s->dirty, err);
-        if (rc)
+        if ((rc = rmq_cq_put(cq, m->queue_offset, &e, &s->dirty, err)))
             return rc;
-        s->entries_total += cq->max_offset - before;
+        s->entries_total += cq->max_offset - cq->min_offset - before;
     }
     if (s->index && tx != RMQ_SYSFLAG_TX_ROLLBACK && m->phys_offset >= index_from)
         index_keys(s, m);

@@ -99,12 +99,6 @@ static int parse_name(const char *name, int64_t *off)
     return 0;
 }
 
-static int cmp_start(const void *a, const void *b)
-{
-    int64_t x = (*(struct rmq_mfile *const *)a)->start, y = (*(struct rmq_mfile *const *)b)->start;
-    return x < y ? -1 : x > y;
-}
-
 static int push(struct rmq_mqueue *mq, struct rmq_mfile *f)
 {
     int rc = 0;
@@ -126,7 +120,30 @@ static int push(struct rmq_mqueue *mq, struct rmq_mfile *f)
     return rc;
 }
 
-int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool drop_after_gap,
+/* Lists the segment names in dir in ascending order (20-digit names sort numerically).
+ * Other names are counted in *ignored. Returns the count, or -errno. */
+static int list_segments(const char *dir, int64_t **starts, int *ignored)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort), k = 0;
+    if (n < 0)
+        return -errno;
+    *starts = malloc(sizeof **starts * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        int64_t start;
+        if (names[i]->d_name[0] != '.') {
+            if (parse_name(names[i]->d_name, &start) == 0 && *starts)
+                (*starts)[k++] = start;
+            else if (!strstr(names[i]->d_name, ".corrupt"))
+                (*ignored)++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return *starts ? k : -ENOMEM;
+}
+
+int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool rebuildable,
                 struct rmq_mq_damage *dmg, char *err)
 {
     struct rmq_mq_damage local;
@@ -140,47 +157,56 @@ int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool d
     pthread_mutex_init(&mq->lock, NULL);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return rmq_seterr(err, -errno, "cannot create directory '%s': %s", dir, strerror(errno));
-    struct dirent **names;
-    int n = scandir(dir, &names, NULL, alphasort);
+    int64_t *starts = NULL;
+    int n = list_segments(dir, &starts, &dmg->nignored);
     if (n < 0)
-        return rmq_seterr(err, -errno, "cannot list '%s': %s", dir, strerror(errno));
+        return rmq_seterr(err, n, "cannot list '%s': %s", dir, strerror(-n));
+
+    /* Check every name and size before touching anything: a store written with another
+     * segment size must be refused, not "repaired" into the new size. */
     int rc = 0;
-    for (int i = 0; i < n; i++) {
-        int64_t start;
-        char path[PATH_MAX + 300];
-        if (names[i]->d_name[0] == '.' || rc) {
-            free(names[i]);
-            continue;
-        }
-        if (parse_name(names[i]->d_name, &start) < 0 || start % (int64_t)file_size != 0) {
-            if (strstr(names[i]->d_name, ".corrupt") == NULL)
-                dmg->nignored++;
-            free(names[i]);
-            continue;
-        }
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-        free(names[i]);
+    char path[PATH_MAX + 32];
+    for (int i = 0; i < n && rc == 0; i++) {
+        snprintf(path, sizeof path, "%s/%020lld", dir, (long long)starts[i]);
+        if (starts[i] % (int64_t)file_size != 0)
+            rc = rmq_seterr(err, RMQ_ECONFIG, "segment '%s' does not start at a multiple of the "
+                            "configured segment size %zu: was the store written with another size?",
+                            path, file_size);
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%020lld", dir, (long long)starts[i]);
+        if (stat(path, &st) < 0)
+            rc = rmq_seterr(err, -errno, "cannot stat '%s': %s", path, strerror(errno));
+        else if ((size_t)st.st_size > file_size ||
+                 ((size_t)st.st_size < file_size && i < n - 1 && !rebuildable))
+            rc = rmq_seterr(err, RMQ_ECORRUPT, "segment '%s' is %lld bytes, not the configured %zu: "
+                            "another segment size, or a damaged segment (see rmq store verify)",
+                            path, (long long)st.st_size, file_size);
+    }
+    /* only the last segment may be short: a crash while it was being extended, or a
+     * truncated tail; it is extended back and recovery checks what it holds */
+    for (int i = 0; i < n && rc == 0; i++) {
         bool was_short = false;
-        struct rmq_mfile *f = rmq_mfile_open(path, start, file_size, false, &was_short, &rc, err);
+        snprintf(path, sizeof path, "%s/%020lld", dir, (long long)starts[i]);
+        struct rmq_mfile *f = rmq_mfile_open(path, starts[i], file_size, false, &was_short, &rc, err);
         if (f && push(mq, f) < 0) {
-            rc = -ENOMEM;
+            rc = rmq_seterr(err, -ENOMEM, "out of memory");
             rmq_mfile_unref(f);
-            continue;
         }
         if (was_short && dmg->short_start < 0)
-            dmg->short_start = start;
+            dmg->short_start = starts[i];
     }
-    free(names);
+    free(starts);
     if (rc) {
         rmq_mq_close(mq);
         return rc;
     }
-    qsort(mq->files, (size_t)mq->nfiles, sizeof *mq->files, cmp_start);
     for (int i = 1; i < mq->nfiles; i++) {
         if (mq->files[i]->start == mq->files[i - 1]->start + (int64_t)file_size)
             continue;
         dmg->gap_start = mq->files[i - 1]->start + (int64_t)file_size;
-        if (!drop_after_gap) {
+        if (!rebuildable) {
             rmq_seterr(err, RMQ_ECORRUPT, "segment %020lld is missing in '%s' (segments after it exist)",
                        (long long)dmg->gap_start, dir);
             rmq_mq_close(mq);

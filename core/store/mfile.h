@@ -67,10 +67,14 @@ struct rmq_mq_damage {
     int nignored;          /* files with names that are not 20 digits, or misaligned */
 };
 
-/* Loads the segments in dir (created if missing). Misnamed files are ignored and counted.
- * On a gap in the run, the segments after the gap are left out of the run when
- * drop_after_gap (the caller rebuilds them) or the open fails with RMQ_ECORRUPT. */
-int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool drop_after_gap,
+/* Loads the segments in dir (created if missing). Files not named by 20 digits are ignored
+ * and counted. Refused without touching anything (RMQ_ECONFIG, RMQ_ECORRUPT): a segment
+ * name that is not a multiple of file_size or a segment longer than it (the store was
+ * written with another segment size), and, unless rebuildable, a short segment other than
+ * the last one. A short last segment is extended (dmg->short_start). On a gap in the run,
+ * the segments after the gap are set aside as *.corrupt when rebuildable (the caller
+ * rebuilds what they held), else the open fails with RMQ_ECORRUPT. */
+int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool rebuildable,
                 struct rmq_mq_damage *dmg, char *err);
 void rmq_mq_close(struct rmq_mqueue *mq);
 

@@ -103,7 +103,9 @@ static int load_queues(struct rmq_store *s, char *err)
                 rmq_warn("store: cannot load consume queue '%s/%s': %s", tdir, q->d_name, err);
                 continue;
             }
+            int64_t before = cq->max_offset - cq->min_offset;
             rmq_cq_delete_before(cq, rmq_store_min_phys(s));
+            s->entries_total -= before - (cq->max_offset - cq->min_offset);
         }
         closedir(qd);
     }
@@ -167,6 +169,7 @@ int rmq_store_recover(struct rmq_store *s, char *err)
     int64_t redo = from;
     if (!cp.valid) {
         redo = min;
+        s->stats.full_rebuild = true;
     } else if (s->entries_total < cp.entries_total) {
         rmq_warn("store: consume queues hold %lld entries, the checkpoint recorded %lld: "
                  "rebuilding them from the commitlog", (long long)s->entries_total,
@@ -174,12 +177,14 @@ int rmq_store_recover(struct rmq_store *s, char *err)
         redo = min;
         s->stats.full_rebuild = true;
     }
+    s->recovering = true;
     int n = rmq_store_dispatch_range(s, redo, end, err);
     if (n >= 0 && s->gap_seen && redo > min) {
         rmq_warn("store: a consume queue is missing entries: rebuilding them from the commitlog");
         s->stats.full_rebuild = true;
         n = rmq_store_dispatch_range(s, min, end, err);
     }
+    s->recovering = false;
     if (n < 0)
         return n;
     s->gap_seen = false;

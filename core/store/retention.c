@@ -39,9 +39,17 @@ static bool hour_matches(const char *when, int hour)
     return false;
 }
 
+struct trim {
+    struct rmq_store *s;
+    int64_t min_phys;
+};
+
 static void trim_queue(void *arg, const struct rmq_cq *cq)
 {
-    rmq_cq_delete_before((struct rmq_cq *)cq, *(int64_t *)arg);
+    struct trim *t = arg;
+    int64_t before = cq->max_offset - cq->min_offset;
+    rmq_cq_delete_before((struct rmq_cq *)cq, t->min_phys);
+    t->s->entries_total -= before - (cq->max_offset - cq->min_offset);
 }
 
 int rmq_store_retention(struct rmq_store *s, int64_t now_ms)
@@ -85,10 +93,11 @@ int rmq_store_retention(struct rmq_store *s, int64_t now_ms)
         deleted++;
     }
     if (deleted) {
-        int64_t min = rmq_store_min_phys(s);
-        rmq_store_foreach_queue(s, trim_queue, &min);
+        struct trim t = {s, rmq_store_min_phys(s)};
+        rmq_store_foreach_queue(s, trim_queue, &t);
         if (s->index)
-            rmq_index_delete_before(s->index, min);
+            rmq_index_delete_before(s->index, t.min_phys);
+        rmq_store_publish_marks(s);
     }
     return deleted;
 }

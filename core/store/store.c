@@ -245,7 +245,7 @@ struct rmq_cq *rmq_store_cq_get(struct rmq_store *s, const char *topic, size_t t
     c->next = s->buckets[k];
     s->buckets[k] = c;
     s->nqueues++;
-    s->entries_total += c->max_offset;
+    s->entries_total += c->max_offset - c->min_offset;
     return s->last_cq = c;
 }
 
@@ -442,7 +442,7 @@ int rmq_store_delete_topic(struct rmq_store *s, const char *topic)
                 continue;
             }
             *pp = cq->next;
-            s->entries_total -= cq->max_offset;
+            s->entries_total -= cq->max_offset - cq->min_offset;
             for (int i = 0; i < cq->mq.nfiles; i++)
                 cq->mq.files[i]->unlink_on_close = true;
             char dir[PATH_MAX];

@@ -143,7 +143,8 @@ struct rmq_store_stats {
     int64_t truncated_at;      /* -1, or where a damaged tail was cut */
     char truncate_reason[256];
     int64_t redispatched;      /* records whose queue/index entries were (re)made */
-    bool full_rebuild;         /* consume queues were missing entries: rebuilt from the log */
+    bool full_rebuild;         /* the whole log was re-dispatched: no valid checkpoint, or
+                                * consume queues were missing entries */
     int64_t recovery_us;
     int64_t syncs;             /* commitlog fdatasync calls so far */
     int64_t sync_errors;

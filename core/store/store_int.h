@@ -30,7 +30,9 @@ struct rmq_store {
 
     /* dispatch: records below `dispatched` have their queue and index entries */
     int64_t dispatched;
-    int64_t entries_total;           /* sum of queue max offsets (see checkpoint.h) */
+    int64_t entries_total;           /* entries present: sum of (max - min offset) over queues;
+                                      * fewer at start than the checkpoint says = lost files */
+    bool recovering;                 /* in rmq_store_recover: dispatch may rebuild queues */
     int64_t last_store_ts;
     bool gap_seen;                   /* dispatch met a queue offset past a queue's end */
     /* what the flusher may write into the checkpoint, published together */

@@ -116,6 +116,22 @@ static void record_crc_catches_property_damage(void **state)
     assert_non_null(strstr(err, "record CRC"));
 }
 
+static void torn_properties_are_caught_without_record_crc(void **state)
+{
+    uint8_t rec[256];
+    struct rmq_msg_in in = sample();
+    in.with_record_crc = true;
+    size_t n = rmq_msg_encode(rec, &in, 5, 0x100, 2000);
+    /* the write stopped after the body: properties and their CRC are zeros */
+    memset(rec + 92 + 2, 0, n - 94);
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN];
+    assert_int_equal(rmq_msg_decode(rec, n, &m, RMQ_MSG_CHECK_NONE, err), (int)n);
+    assert_false(m.has_record_crc);
+    assert_int_equal(rmq_msg_decode(rec, n, &m, RMQ_MSG_CHECK_CRC, err), RMQ_ECORRUPT);
+    assert_non_null(strstr(err, "torn"));
+}
+
 static void decode_rejects_bad_lengths(void **state)
 {
     uint8_t rec[256];
@@ -194,6 +210,7 @@ int main(void)
         cmocka_unit_test(encode_matches_vector),
         cmocka_unit_test(decode_vector),
         cmocka_unit_test(record_crc_catches_property_damage),
+        cmocka_unit_test(torn_properties_are_caught_without_record_crc),
         cmocka_unit_test(decode_rejects_bad_lengths),
         cmocka_unit_test(ipv6_hosts_shift_fields),
         cmocka_unit_test(properties_follow_rocketmq_rules),

@@ -289,6 +289,56 @@ static void lost_queue_files_are_rebuilt(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+/* The first consume-queue segment gone, after a clean shutdown and after a crash. */
+static void lost_first_queue_segment_is_rebuilt(void **state)
+{
+    struct fx *f = *state;
+    for (int crash = 0; crash < 2; crash++) {
+        char path[512];
+        rmq_remove_tree(f->root);
+        open_store(f);
+        put_many(f, 600, 2);   /* 300 per queue: 3 segments of 100 entries */
+        if (crash)
+            rmq_store_abandon(f->s);
+        else
+            assert_int_equal(rmq_store_close(f->s), 0);
+        snprintf(path, sizeof path, "%s/consumequeue/TopicTest/0/00000000000000000000", f->root);
+        assert_int_equal(unlink(path), 0);
+        open_store(f);
+        assert_true(rmq_store_stats(f->s)->full_rebuild);
+        const struct rmq_cq *cq = rmq_store_queue(f->s, "TopicTest", 0);
+        assert_int_equal(cq->min_offset, 0);
+        assert_int_equal(cq->max_offset, 300);
+        expect_body(f, 0, 0, 0);
+        expect_body(f, 0, 99, 198);
+        expect_body(f, 0, 299, 598);
+        expect_body(f, 1, 299, 599);
+        assert_int_equal(rmq_store_close(f->s), 0);
+    }
+}
+
+/* A store written with one segment size is refused, untouched, under another. */
+static void other_segment_size_is_refused(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    put_many(f, 2000, 1);   /* several 64 KiB segments */
+    assert_int_equal(rmq_store_close(f->s), 0);
+    char path[512], err[RMQ_ERRLEN];
+    struct stat before, after;
+    snprintf(path, sizeof path, "%s/commitlog/00000000000000000000", f->root);
+    assert_int_equal(stat(path, &before), 0);
+    f->o.cl_file_size = 4 * SEG;
+    assert_int_equal(rmq_store_open(&f->s, &f->o, err), RMQ_ECONFIG);
+    assert_non_null(strstr(err, "another size"));
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(after.st_size, before.st_size);
+    f->o.cl_file_size = SEG;
+    open_store(f);
+    assert_int_equal(qmax(f, 0), 2000);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 static void retention_deletes_old_segments(void **state)
 {
     struct fx *f = *state;
@@ -408,6 +458,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(enospc_on_roll_leaves_nothing_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_flush_visible_only_when_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_queue_files_are_rebuilt, setup, teardown),
+        cmocka_unit_test_setup_teardown(lost_first_queue_segment_is_rebuilt, setup, teardown),
+        cmocka_unit_test_setup_teardown(other_segment_size_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_deletes_old_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(full_disk_refuses_writes_until_space_returns, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_is_refused, setup, teardown),
