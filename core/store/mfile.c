@@ -143,6 +143,25 @@ static int list_segments(const char *dir, int64_t **starts, int *ignored)
     return *starts ? k : -ENOMEM;
 }
 
+/* Whether segments from..n-1 hold nothing: empty files, or files starting with zeros. */
+static bool empty_after(const char *dir, const int64_t *starts, int from, int n)
+{
+    for (int i = from; i < n; i++) {
+        char path[PATH_MAX + 32];
+        uint8_t head[8] = {0};
+        snprintf(path, sizeof path, "%s/%020lld", dir, (long long)starts[i]);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return false;
+        ssize_t r = pread(fd, head, sizeof head, 0);
+        close(fd);
+        static const uint8_t zero[8];
+        if (r < 0 || memcmp(head, zero, sizeof head) != 0)
+            return false;
+    }
+    return true;
+}
+
 int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool rebuildable,
                 struct rmq_mq_damage *dmg, char *err)
 {
@@ -154,6 +173,7 @@ int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool r
     memset(mq, 0, sizeof *mq);
     snprintf(mq->dir, sizeof mq->dir, "%s", dir);
     mq->file_size = file_size;
+    mq->durable_create = !rebuildable;
     pthread_mutex_init(&mq->lock, NULL);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return rmq_seterr(err, -errno, "cannot create directory '%s': %s", dir, strerror(errno));
@@ -179,13 +199,13 @@ int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool r
         if (stat(path, &st) < 0)
             rc = rmq_seterr(err, -errno, "cannot stat '%s': %s", path, strerror(errno));
         else if ((size_t)st.st_size > file_size ||
-                 ((size_t)st.st_size < file_size && i < n - 1 && !rebuildable))
+                 ((size_t)st.st_size < file_size && !rebuildable && !empty_after(dir, starts, i + 1, n)))
             rc = rmq_seterr(err, RMQ_ECORRUPT, "segment '%s' is %lld bytes, not the configured %zu: "
                             "another segment size, or a damaged segment (see rmq store verify)",
                             path, (long long)st.st_size, file_size);
     }
-    /* only the last segment may be short: a crash while it was being extended, or a
-     * truncated tail; it is extended back and recovery checks what it holds */
+    /* a short segment with nothing after it is what a power cut can leave of the end of
+     * the log: it is extended back, and recovery checks what it holds */
     for (int i = 0; i < n && rc == 0; i++) {
         bool was_short = false;
         snprintf(path, sizeof path, "%s/%020lld", dir, (long long)starts[i]);
@@ -252,6 +272,14 @@ struct rmq_mfile *rmq_mq_add(struct rmq_mqueue *mq, int64_t start, int *rc, char
     struct rmq_mfile *f = rmq_mfile_open(path, start, mq->file_size, true, NULL, rc, err);
     if (!f)
         return NULL;
+    /* make the preallocated size durable now, so a power cut cannot leave a short segment
+     * in the middle of the log (only rebuildable runs skip this) */
+    if (mq->durable_create && (*rc = rmq_mfile_sync(f)) < 0) {
+        rmq_seterr(err, *rc, "cannot sync new segment '%s': %s", path, strerror(-*rc));
+        f->unlink_on_close = true;
+        rmq_mfile_unref(f);
+        return NULL;
+    }
     if ((*rc = push(mq, f)) < 0) {
         f->unlink_on_close = true;
         rmq_mfile_unref(f);

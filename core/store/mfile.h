@@ -55,6 +55,7 @@ static inline bool rmq_mfile_mark_dirty(struct rmq_mfile *f)
 struct rmq_mqueue {
     char dir[PATH_MAX];
     size_t file_size;
+    bool durable_create;        /* sync each new segment's size (not for rebuildable runs) */
     pthread_mutex_t lock;       /* guards files/nfiles against the flush thread */
     struct rmq_mfile **files;   /* ascending start offsets, contiguous */
     int nfiles, cap;
@@ -70,8 +71,9 @@ struct rmq_mq_damage {
 /* Loads the segments in dir (created if missing). Files not named by 20 digits are ignored
  * and counted. Refused without touching anything (RMQ_ECONFIG, RMQ_ECORRUPT): a segment
  * name that is not a multiple of file_size or a segment longer than it (the store was
- * written with another segment size), and, unless rebuildable, a short segment other than
- * the last one. A short last segment is extended (dmg->short_start). On a gap in the run,
+ * written with another segment size), and, unless rebuildable, a short segment followed by
+ * segments holding data. A short segment with only empty ones after it (what a power cut
+ * leaves) is extended (dmg->short_start). On a gap in the run,
  * the segments after the gap are set aside as *.corrupt when rebuildable (the caller
  * rebuilds what they held), else the open fails with RMQ_ECORRUPT. */
 int rmq_mq_open(struct rmq_mqueue *mq, const char *dir, size_t file_size, bool rebuildable,
