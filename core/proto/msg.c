@@ -71,7 +71,8 @@ size_t rmq_msg_encode(uint8_t *dst, const struct rmq_msg_in *in, int64_t queue_o
     wr32(p + 12, (uint32_t)in->body_len);
     p += 16;
     uint8_t *body = p;
-    memcpy(body, in->body, in->body_len);
+    if (in->body_len)   /* an empty body or property list may come as NULL */
+        memcpy(body, in->body, in->body_len);
     p += in->body_len;
     *p++ = (uint8_t)in->topic_len;
     memcpy(p, in->topic, in->topic_len);
@@ -79,7 +80,8 @@ size_t rmq_msg_encode(uint8_t *dst, const struct rmq_msg_in *in, int64_t queue_o
     size_t props_len = in->props_len + (in->with_record_crc ? RMQ_MSG_CRC_PROP_LEN : 0);
     wr16(p, (uint16_t)props_len);
     p += 2;
-    memcpy(p, in->props, in->props_len);
+    if (in->props_len)
+        memcpy(p, in->props, in->props_len);
     p += in->props_len;
 
     wr32(dst + 8, rmq_body_crc(body, in->body_len));
