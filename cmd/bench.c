@@ -243,7 +243,7 @@ static json_t *bench_sync(const struct opts *o, const char *name, int appenders,
     struct rmq_waitq q = {0};
     struct sync_ctx c = {0, 0};
     char err[RMQ_ERRLEN];
-    int64_t bytes = 0, syncs0 = rmq_store_stats(r.s)->syncs;
+    int64_t bytes = 0, syncs0 = rmq_store_stats(r.s)->syncs, sync_us0 = rmq_store_stats(r.s)->sync_us;
     long seq = 0;
     int64_t t0 = rmq_mono_us(), stop = t0 + (int64_t)(o->sync_seconds * 1e6);
     while (rmq_mono_us() < stop) {
@@ -268,6 +268,7 @@ static json_t *bench_sync(const struct opts *o, const char *name, int appenders,
 out:;
     double secs = (rmq_mono_us() - t0) / 1e6;
     int64_t syncs = rmq_store_stats(r.s)->syncs - syncs0;
+    int64_t sync_us = rmq_store_stats(r.s)->sync_us - sync_us0;
     rmq_store_close(r.s);
     rmq_waitq_free(&q);
     free(body);
@@ -275,6 +276,7 @@ out:;
     json_object_set_new(j, "appenders", json_integer(appenders));
     json_object_set_new(j, "fdatasyncs", json_integer((json_int_t)syncs));
     json_object_set_new(j, "msgs_per_fdatasync", json_real(syncs ? (double)c.completed / syncs : 0));
+    json_object_set_new(j, "fdatasync_us", json_real(syncs ? (double)sync_us / syncs : 0));
     return j;
 }
 
@@ -343,7 +345,8 @@ static void print_human(json_t *j)
            json_real_value(json_object_get(j, "ceiling_mb_per_sec")));
     json_t *per = json_object_get(j, "msgs_per_fdatasync");
     if (per)
-        printf("  %.1f msgs/fdatasync", json_real_value(per));
+        printf("  %.1f msgs/fdatasync of %.0f us", json_real_value(per),
+               json_real_value(json_object_get(j, "fdatasync_us")));
     printf("\n");
     fflush(stdout);
 }

@@ -32,8 +32,9 @@ static uint8_t *put_host(uint8_t *p, const struct rmq_host *h)
  * piece appears), last otherwise; either way the tail is RMQ_MSG_CRC_PROP_LEN bytes. */
 static void put_crc_prop(uint8_t *p, bool lead_sep, uint32_t crc)
 {
-    char digits[11];
-    snprintf(digits, sizeof digits, "%010u", crc);
+    char digits[10];   /* "%010u" by hand: snprintf here cost more than the CRC itself */
+    for (int i = 9; i >= 0; i--, crc /= 10)
+        digits[i] = (char)('0' + crc % 10);
     if (lead_sep)
         *p++ = RMQ_PROP_SEP;
     memcpy(p, RMQ_MSG_CRC_KEY, 8);

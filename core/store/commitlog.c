@@ -45,23 +45,6 @@ int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t
     return 0;
 }
 
-void rmq_cl_warm(struct rmq_commitlog *cl, int64_t ahead, int64_t step)
-{
-    if (cl->warm_end < cl->wrote)
-        cl->warm_end = cl->wrote;
-    while (cl->warm_end < cl->wrote + ahead) {
-        struct rmq_mfile *f = rmq_mq_find(&cl->mq, cl->warm_end);
-        if (!f)
-            return;   /* the next segment does not exist yet: warmed after the roll */
-        int64_t seg_end = f->start + (int64_t)f->size;
-        int64_t n = seg_end - cl->warm_end < step ? seg_end - cl->warm_end : step;
-        /* only bytes past the append position: they are zero already, so this changes
-         * nothing but the pages' dirty state */
-        memset(f->base + (cl->warm_end - f->start), 0, (size_t)n);
-        cl->warm_end += n;
-    }
-}
-
 const uint8_t *rmq_cl_at(const struct rmq_commitlog *cl, int64_t off, size_t *avail)
 {
     struct rmq_mfile *f = rmq_mq_find(&cl->mq, off);

@@ -17,7 +17,6 @@
 struct rmq_commitlog {
     struct rmq_mqueue mq;
     int64_t wrote;
-    int64_t warm_end;        /* bytes before this were pre-written (rmq_cl_warm) */
     _Atomic int64_t written;
     _Atomic int64_t flushed;
 };
@@ -32,13 +31,6 @@ void rmq_cl_close(struct rmq_commitlog *cl);
  * segment cannot be created, in which case nothing was written. */
 int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t queue_offset,
                   int64_t store_ts, int64_t *phys, size_t *size, char *err);
-
-/* Writes zeros through the mapping ahead of the append position so that, once synced,
- * those blocks are allocated and written: a later fdatasync of data there is a plain
- * overwrite, without the extent conversion (a journal commit) that the first write into
- * fallocate'd space costs. Roughly halves the cost of a small group-commit fdatasync;
- * used under SYNC_FLUSH. Keeps `ahead` bytes warm, in steps of `step`. */
-void rmq_cl_warm(struct rmq_commitlog *cl, int64_t ahead, int64_t step);
 
 /* Makes everything appended so far visible to the flush thread (release store). */
 static inline void rmq_cl_publish(struct rmq_commitlog *cl)

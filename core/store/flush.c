@@ -30,7 +30,9 @@ static int flush_log(struct rmq_store *s)
     int64_t done = atomic_load(&s->cl.flushed);
     if (target <= done)
         return 0;
+    int64_t t0 = rmq_mono_us();
     int rc = rmq_mq_sync_range(&s->cl.mq, done, target);
+    s->stats.sync_us += rmq_mono_us() - t0;
     s->stats.syncs++;
     if (rc) {
         s->stats.sync_errors++;

@@ -109,19 +109,7 @@ static void file_unref_locked(struct ix_file *f)
 int rmq_index_key_hash(const char *topic, size_t tlen, const char *key, size_t klen,
                        uint32_t *hash)
 {
-    char stack[512];
-    if (tlen > SIZE_MAX / 2 || klen > SIZE_MAX / 2)
-        return -ENOMEM;
-    size_t n = tlen + 1 + klen;
-    char *b = n <= sizeof stack ? stack : malloc(n);
-    if (!b)
-        return -ENOMEM;
-    memcpy(b, topic, tlen);
-    b[tlen] = '#';
-    memcpy(b + tlen + 1, key, klen);
-    int32_t h = rmq_java_hash(b, n);
-    if (b != stack)
-        free(b);
+    int32_t h = rmq_java_hash_more(rmq_java_hash_more(rmq_java_hash(topic, tlen), "#", 1), key, klen);
     /* Java: Math.abs(Integer.MIN_VALUE) is still negative, which IndexFile maps to 0 */
     *hash = h == INT32_MIN ? 0 : (uint32_t)(h < 0 ? -h : h);
     return 0;

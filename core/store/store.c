@@ -73,6 +73,8 @@ static int create_abort_file(struct rmq_store *s, char *err)
 
 static void free_store(struct rmq_store *s)
 {
+    rmq_preparer_stop(s);   /* no-ops unless open failed after starting them */
+    rmq_flusher_stop(s);
     for (size_t b = 0; b < s->nbuckets; b++) {
         for (struct rmq_cq *cq = s->buckets[b], *next; cq; cq = next) {
             next = cq->next;
@@ -136,7 +138,7 @@ int rmq_store_open(struct rmq_store **out, const struct rmq_store_opts *o, char 
         rc = s->checkpoint_fd;
         goto fail;
     }
-    if ((rc = rmq_flusher_start(s, err)))
+    if ((rc = rmq_flusher_start(s, err)) || (rc = rmq_preparer_start(s, err)))
         goto fail;
     *out = s;
     return 0;
@@ -149,6 +151,7 @@ int rmq_store_close(struct rmq_store *s)
 {
     rmq_store_commit(s);
     rmq_store_dispatch(s);
+    rmq_preparer_stop(s);
     rmq_flusher_stop(s);
     int rc = rmq_store_checkpoint_now(s, true);
     if (rc == 0 && unlink(s->abort_path) < 0 && errno != ENOENT)
@@ -162,7 +165,6 @@ int rmq_store_close(struct rmq_store *s)
 
 void rmq_store_abandon(struct rmq_store *s)
 {
-    rmq_flusher_stop(s);
     free_store(s);
 }
 
@@ -284,8 +286,6 @@ int rmq_store_put(struct rmq_store *s, const struct rmq_msg_in *in, struct rmq_p
         return rc;
     if (queued)
         cq->next_assign++;
-    if (s->o.sync_flush)
-        rmq_cl_warm(&s->cl, 8 << 20, 1 << 20);
     r->queue_offset = qoff;
     r->store_ts = now;
     r->end = r->phys + (int64_t)r->size;
@@ -298,6 +298,7 @@ void rmq_store_commit(struct rmq_store *s)
     if (s->cl.wrote == atomic_load_explicit(&s->cl.written, memory_order_relaxed))
         return;
     rmq_cl_publish(&s->cl);
+    rmq_preparer_kick(s);
     if (s->o.sync_flush) {
         pthread_mutex_lock(&s->flush_lock);
         s->kick = true;

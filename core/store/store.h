@@ -147,6 +147,7 @@ struct rmq_store_stats {
                                 * consume queues were missing entries */
     int64_t recovery_us;
     int64_t syncs;             /* commitlog fdatasync calls so far */
+    int64_t sync_us;           /* time spent in them */
     int64_t sync_errors;
 };
 const struct rmq_store_stats *rmq_store_stats(const struct rmq_store *s);

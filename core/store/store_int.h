@@ -50,6 +50,16 @@ struct rmq_store {
     _Atomic int io_error;            /* last sync error, 0 once a sync succeeds again */
     _Atomic int disk_full;           /* set by retention from disk usage */
 
+    /* the preparer (prepare.c): populates commitlog pages ahead of `wrote` */
+    pthread_t preparer;
+    bool preparer_running;
+    pthread_mutex_t prep_lock;
+    pthread_cond_t prep_cond;
+    bool prep_stop;
+    _Atomic bool prep_broken;        /* MADV_POPULATE_WRITE unsupported: stop trying */
+    int64_t prep_want;               /* under prep_lock: populate up to here */
+    int64_t prep_asked;              /* loop thread: what it last asked for */
+
     struct rmq_store_stats stats;
 };
 
@@ -61,6 +71,11 @@ void rmq_store_publish_marks(struct rmq_store *s);
 /* store.c */
 struct rmq_cq *rmq_store_cq_get(struct rmq_store *s, const char *topic, size_t tlen, int32_t qid,
                                 bool create, char *err);
+/* prepare.c */
+int rmq_preparer_start(struct rmq_store *s, char *err);
+void rmq_preparer_stop(struct rmq_store *s);
+/* Loop thread, after appends: asks for more pages when the populated run gets short. */
+void rmq_preparer_kick(struct rmq_store *s);
 /* flush.c */
 int rmq_flusher_start(struct rmq_store *s, char *err);
 void rmq_flusher_stop(struct rmq_store *s);

@@ -2,10 +2,14 @@
 
 #include <libdeflate.h>
 
-int32_t rmq_java_hash(const char *s, size_t len)
+int32_t rmq_java_hash(const char *s, size_t len) { return rmq_java_hash_more(0, s, len); }
+
+int32_t rmq_java_hash_more(int32_t h0, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    uint32_t h = 0;
+    uint32_t h = (uint32_t)h0;
+    while (p < end && *p < 0x80)   /* ASCII: one UTF-16 unit per byte */
+        h = 31 * h + *p++;
     while (p < end) {
         uint32_t cp;
         int n;

@@ -11,6 +11,9 @@
  * (supplementary characters count as two surrogates), 32-bit wrap-around. Invalid UTF-8
  * bytes count as one unit each (Java would have replaced them; such tags do not occur). */
 int32_t rmq_java_hash(const char *s, size_t len);
+/* Continues a Java hash over more text: rmq_java_hash_more(rmq_java_hash(a), b) is the hash
+ * of a followed by b (each a whole UTF-8 string), without joining them. */
+int32_t rmq_java_hash_more(int32_t h, const char *s, size_t len);
 
 /* RocketMQ's record body CRC: CRC-32 (IEEE, as zlib and java.util.zip) masked with
  * 0x7FFFFFFF. Computed with libdeflate, whose carry-less-multiply version runs about four
