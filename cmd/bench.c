@@ -116,6 +116,8 @@ static double median3(const char *dir, bool sync_each, long mb)
 
 /* --- a store under DIR/name --- */
 
+static int64_t born_ms;   /* one producer clock reading per scenario is enough here */
+
 struct run {
     struct rmq_store *s;
     char root[4096];
@@ -136,6 +138,7 @@ static int open_run(struct run *r, const struct opts *o, const char *name, bool 
                     int flush_ms, int cp_ms)
 {
     snprintf(r->root, sizeof r->root, "%s/%s", o->dir, name);
+    born_ms = rmq_now_ms();
     rmq_remove_tree(r->root);
     sync();   /* each scenario starts with no dirty pages left by the one before */
     pthread_mutex_init(&r->lock, NULL);
@@ -164,14 +167,16 @@ struct msgbuf {
 static void make_msg(struct msgbuf *b, const char *body, size_t size, long seq, int queues)
 {
     /* the id's counter is written by hand: printf here would cost more than the append */
-    static const char tmpl[] = "UNIQ_KEY\001C0A8000100000000000000000000\002TAGS\001TagA\002WAIT\001true";
+    static const char tmpl[] = "UNIQ_KEY\001C0A80001" "00000000" "0000000000000000"
+                               "\002TAGS\001TagA\002WAIT\001true";
+    _Static_assert(sizeof "C0A80001" "00000000" "0000000000000000" == 33, "32 hex digits");
     int n = (int)sizeof tmpl - 1;
     memcpy(b->props, tmpl, sizeof tmpl);
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 16; i++)   /* the last 16 digits count messages */
         b->props[9 + 31 - i] = "0123456789ABCDEF"[(seq >> (4 * i)) & 15];
     b->in = (struct rmq_msg_in){
         .topic = "BenchTopic", .topic_len = 10, .queue_id = (int32_t)(seq % queues),
-        .born_ts = 0, .born_host = {{127, 0, 0, 1}, 4, 40000}, .store_host = {{127, 0, 0, 1}, 4, 10911},
+        .born_ts = born_ms, .born_host = {{127, 0, 0, 1}, 4, 40000}, .store_host = {{127, 0, 0, 1}, 4, 10911},
         .body = body, .body_len = size, .props = b->props, .props_len = (size_t)n,
     };
 }
