@@ -24,7 +24,10 @@ int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t
                           n ? n : in->body_len, cl->mq.file_size);
     struct rmq_mfile *f = rmq_mq_find(&cl->mq, cl->wrote);
     size_t pos = f ? (size_t)(cl->wrote - f->start) : 0;
-    if (!f || n + RMQ_BLANK_MIN > f->size - pos) {
+    bool roll = !f || n + RMQ_BLANK_MIN > f->size - pos;
+    if (cl->before_write)
+        cl->before_write(cl->hook_arg, (roll ? rmq_mq_limit(&cl->mq) : cl->wrote) + (int64_t)n);
+    if (roll) {
         /* the next segment first: if it cannot be made, nothing changes */
         int rc;
         int64_t next = f ? f->start + (int64_t)f->size : cl->wrote;

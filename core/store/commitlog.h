@@ -17,6 +17,9 @@
 struct rmq_commitlog {
     struct rmq_mqueue mq;
     int64_t wrote;
+    /* when set, called before anything is written below `end` (the preparer's fence) */
+    void (*before_write)(void *arg, int64_t end);
+    void *hook_arg;
     _Atomic int64_t written;
     _Atomic int64_t flushed;
 };

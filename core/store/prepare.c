@@ -1,55 +1,116 @@
 /*
- * prepare.c — the preparer thread: faults in the commitlog pages ahead of the writer.
+ * prepare.c — the preparer thread: gets commitlog pages ready ahead of the writer.
  *
- * The first write to each page of a fresh segment costs the writer a page fault in which
- * the kernel allocates and zeroes the page; measured here, that was two thirds of the
- * append path. MADV_POPULATE_WRITE does the same work on the other core, ahead of time,
- * without touching the contents, so it cannot race with the writer. Populated pages are
- * dirty zeros: under SYNC_FLUSH the next fdatasync writes them out, after which data
- * syncs there are plain overwrites (no extent conversion). RocketMQ's warmMappedFile
- * serves the same purpose by writing zeros.
+ * ASYNC_FLUSH: the first write to each page of a fresh segment costs the writer a page
+ * fault in which the kernel allocates and zeroes the page (two thirds of the append path
+ * in one profile). MADV_POPULATE_WRITE does that work on the other core, ahead of time,
+ * without touching the contents, so it cannot race with the writer.
+ *
+ * SYNC_FLUSH: an fdatasync of data written into fallocate'd space also converts the
+ * extents and commits the journal; into space already written and synced it is a plain
+ * overwrite, measured here at 120 µs for 64 KiB instead of 265 µs. So the preparer writes
+ * zeros (pwrite, through the file, not the mapping) and fdatasyncs them, in 1 MiB chunks,
+ * 8–32 MiB ahead of the writer (RocketMQ's warmMappedFile, off the writer's thread).
+ * Writing, even zeros over zeros, must never overlap the writer: the preparer announces
+ * the chunk it is about to write (zero_claim) and the writer announces how far it is
+ * about to write (cl_reserve), both seq_cst, each checking the other's after its own
+ * store (Dekker): the preparer abandons a chunk the writer reached, the writer waits for
+ * a chunk in progress it would enter (rare: the preparer keeps 8 MiB of margin).
  */
 #include "store/store_int.h"
 
 #include "util/err.h"
 #include "util/log.h"
+#include "util/os.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#define PREP_AHEAD (32 << 20)   /* keep this much populated past the append position */
+#define PREP_AHEAD (32 << 20)   /* keep this much ready past the append position */
 #define PREP_LOW (16 << 20)     /* and ask for more when less than this is left */
+#define ZERO_MARGIN (8 << 20)   /* never start zeroing closer than this to the writer */
+#define ZERO_CHUNK (1 << 20)
+#define NO_CLAIM INT64_MAX
 
-/* Populates [from, to) within one segment at most; returns where it got to. */
-static int64_t populate(struct rmq_store *s, int64_t from, int64_t to)
+/* The segment holding off, with a reference, or NULL. */
+static struct rmq_mfile *segment_at(struct rmq_store *s, int64_t off)
 {
     struct rmq_mfile *f = NULL;
     pthread_mutex_lock(&s->cl.mq.lock);
-    for (int i = 0; i < s->cl.mq.nfiles; i++) {
+    for (int i = 0; i < s->cl.mq.nfiles && !f; i++) {
         struct rmq_mfile *c = s->cl.mq.files[i];
-        if (from >= c->start && from < c->start + (int64_t)c->size) {
+        if (off >= c->start && off < c->start + (int64_t)c->size) {
             f = c;
             rmq_mfile_ref(f);
-            break;
         }
     }
     pthread_mutex_unlock(&s->cl.mq.lock);
+    return f;
+}
+
+static void give_up(struct rmq_store *s, const char *what)
+{
+    rmq_debug("store: cannot prepare the commitlog ahead (%s: %s); writers go without",
+              what, strerror(errno));
+    s->prep_broken = true;
+}
+
+/* ASYNC: populates [from, to) within one segment at most; returns where it got to. */
+static int64_t populate(struct rmq_store *s, int64_t from, int64_t to)
+{
+    struct rmq_mfile *f = segment_at(s, from);
     if (!f)
         return from;   /* the next segment does not exist yet: asked again after the roll */
     int64_t end = f->start + (int64_t)f->size;
     if (to < end)
         end = to;
-    /* page-aligned start: madvise wants it, and the page holding `from` is mapped already */
-    int64_t pos = (from - f->start) & ~(int64_t)4095;
+    int64_t pos = (from - f->start) & ~(int64_t)4095;   /* madvise wants page alignment */
     if (madvise(f->base + pos, (size_t)(end - f->start - pos), MADV_POPULATE_WRITE) < 0 &&
-        errno != EINTR) {
-        rmq_debug("store: cannot populate the commitlog ahead (%s); writers fault pages in",
-                  strerror(errno));
-        s->prep_broken = true;
-    }
+        errno != EINTR)
+        give_up(s, "madvise");
     rmq_mfile_unref(f);
     return end;
+}
+
+/* SYNC: writes and syncs zeros over one chunk from `from`, unless the writer is near;
+ * returns where it got to (from when it had to stop). */
+static int64_t zero_chunk(struct rmq_store *s, int64_t from, int64_t to)
+{
+    int64_t reserve = atomic_load(&s->cl_reserve);
+    if (from < reserve + ZERO_MARGIN)
+        from = reserve + ZERO_MARGIN;
+    if (from >= to)
+        return to;
+    struct rmq_mfile *f = segment_at(s, from);
+    if (!f)
+        return from;
+    int64_t end = f->start + (int64_t)f->size;
+    if (end > from + ZERO_CHUNK)
+        end = from + ZERO_CHUNK;
+    atomic_store(&s->zero_claim, from);
+    if (atomic_load(&s->cl_reserve) > from) {   /* the writer got here first */
+        atomic_store(&s->zero_claim, NO_CLAIM);
+        rmq_mfile_unref(f);
+        return from;
+    }
+    static const uint8_t zeros[ZERO_CHUNK];
+    if (rmq_os_pwrite(f->fd, zeros, (size_t)(end - from), (off_t)(from - f->start)) < 0)
+        give_up(s, "pwrite");
+    else if (rmq_os_fdatasync(f->fd) < 0)
+        give_up(s, "fdatasync");
+    atomic_store(&s->zero_claim, NO_CLAIM);
+    rmq_mfile_unref(f);
+    return end;
+}
+
+void rmq_preparer_fence(void *arg, int64_t end)
+{
+    struct rmq_store *s = arg;
+    atomic_store(&s->cl_reserve, end);
+    while (atomic_load(&s->zero_claim) < end)
+        sched_yield();   /* a 1 MiB chunk in progress: about a millisecond */
 }
 
 static void *preparer_main(void *arg)
@@ -67,8 +128,8 @@ static void *preparer_main(void *arg)
         int64_t written = atomic_load(&s->cl.written);
         if (done < written)
             done = written;   /* never behind the writer: that work is done already */
-        while (done < want && !s->prep_broken) {
-            int64_t next = populate(s, done, want);
+        while (done < want && !s->prep_broken && !s->prep_stop) {
+            int64_t next = s->o.sync_flush ? zero_chunk(s, done, want) : populate(s, done, want);
             if (next == done)
                 break;
             done = next;
@@ -96,6 +157,12 @@ int rmq_preparer_start(struct rmq_store *s, char *err)
 {
     pthread_mutex_init(&s->prep_lock, NULL);
     pthread_cond_init(&s->prep_cond, NULL);
+    atomic_store(&s->zero_claim, NO_CLAIM);
+    atomic_store(&s->cl_reserve, s->cl.wrote);
+    if (s->o.sync_flush) {
+        s->cl.before_write = rmq_preparer_fence;
+        s->cl.hook_arg = s;
+    }
     int rc = pthread_create(&s->preparer, NULL, preparer_main, s);
     if (rc)
         return rmq_seterr(err, -rc, "cannot start the preparer thread: %s", strerror(rc));
@@ -113,6 +180,7 @@ void rmq_preparer_stop(struct rmq_store *s)
     pthread_mutex_unlock(&s->prep_lock);
     pthread_join(s->preparer, NULL);
     s->preparer_running = false;
+    s->cl.before_write = NULL;
     pthread_mutex_destroy(&s->prep_lock);
     pthread_cond_destroy(&s->prep_cond);
 }

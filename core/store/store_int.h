@@ -59,6 +59,8 @@ struct rmq_store {
     _Atomic bool prep_broken;        /* MADV_POPULATE_WRITE unsupported: stop trying */
     int64_t prep_want;               /* under prep_lock: populate up to here */
     int64_t prep_asked;              /* loop thread: what it last asked for */
+    _Atomic int64_t zero_claim;      /* SYNC: start of the chunk being zeroed, or INT64_MAX */
+    _Atomic int64_t cl_reserve;      /* SYNC: the writer will write below this */
 
     struct rmq_store_stats stats;
 };
@@ -74,8 +76,10 @@ struct rmq_cq *rmq_store_cq_get(struct rmq_store *s, const char *topic, size_t t
 /* prepare.c */
 int rmq_preparer_start(struct rmq_store *s, char *err);
 void rmq_preparer_stop(struct rmq_store *s);
-/* Loop thread, after appends: asks for more pages when the populated run gets short. */
+/* Loop thread, after appends: asks for more pages when the prepared run gets short. */
 void rmq_preparer_kick(struct rmq_store *s);
+/* The commitlog's before_write hook under SYNC_FLUSH (see prepare.c). */
+void rmq_preparer_fence(void *arg, int64_t end);
 /* flush.c */
 int rmq_flusher_start(struct rmq_store *s, char *err);
 void rmq_flusher_stop(struct rmq_store *s);
