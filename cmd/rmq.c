@@ -33,14 +33,19 @@ static void list_commands(FILE *out)
     fprintf(out, "\n'rmq help <command>' or 'rmq <command> -h' shows a command's options.\n");
 }
 
+static void say(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "rmq %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cmd_fail(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "rmq %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say(cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return 1;
 }
 
@@ -48,11 +53,9 @@ int cmd_usage_error(const char *usage, const char *cmd, const char *fmt, ...)
 {
     if (fmt) {
         va_list ap;
-        fprintf(stderr, "rmq %s: ", cmd);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        say(cmd, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
     }
     fputs(usage, stderr);
     return 2;

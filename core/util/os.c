@@ -57,14 +57,14 @@ int rmq_os_open(const char *path, int flags, mode_t mode)
     return open(path, flags | O_CLOEXEC, mode);
 }
 
-ssize_t rmq_os_write(int fd, const void *buf, size_t n)
+/* write (off < 0) or pwrite until all of buf is written, through short writes and EINTR */
+static ssize_t write_all(int fd, const void *buf, size_t n, off_t off)
 {
     const char *p = buf;
     size_t done = 0;
-    if (fault(RMQ_OS_WRITE))
-        return -1;
     while (done < n) {
-        ssize_t w = write(fd, p + done, n - done);
+        ssize_t w = off < 0 ? write(fd, p + done, n - done)
+                            : pwrite(fd, p + done, n - done, off + (off_t)done);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
@@ -74,21 +74,14 @@ ssize_t rmq_os_write(int fd, const void *buf, size_t n)
     return (ssize_t)done;
 }
 
+ssize_t rmq_os_write(int fd, const void *buf, size_t n)
+{
+    return fault(RMQ_OS_WRITE) ? -1 : write_all(fd, buf, n, -1);
+}
+
 ssize_t rmq_os_pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-    const char *p = buf;
-    size_t done = 0;
-    if (fault(RMQ_OS_PWRITE))
-        return -1;
-    while (done < n) {
-        ssize_t w = pwrite(fd, p + done, n - done, off + (off_t)done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        done += (size_t)w;
-    }
-    return (ssize_t)done;
+    return fault(RMQ_OS_PWRITE) ? -1 : write_all(fd, buf, n, off);
 }
 
 int rmq_os_fsync(int fd) { return fault(RMQ_OS_FSYNC) ? -1 : fsync(fd); }
