@@ -1,0 +1,54 @@
+/*
+ * pending.h — the client's table of requests waiting for a response (not for other modules).
+ *
+ * Keyed by opaque (responses come back in any order) and ordered by deadline, so that one
+ * timer set to the nearest deadline serves every request. Inside: a pool of entries, an
+ * open-addressing opaque → pool index map (slot = index + 1, 0 empty, linear probing with
+ * backward-shift deletion, at most half full) and a binary min-heap of pool indexes by
+ * (deadline, seq). Add, find and take are O(1) / O(log n); nothing is allocated per request
+ * once the pool has grown. Allocation failure is fatal. Not thread-safe.
+ */
+#ifndef RMQ_NET_PENDING_H
+#define RMQ_NET_PENDING_H
+
+#include "net/client.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A pending request. Free pool entries chain through hidx. */
+struct rmq_pend {
+    int32_t opaque;
+    uint32_t hidx;             /* position in the deadline heap */
+    double deadline;           /* ev_now() time */
+    uint64_t seq;              /* ties between equal deadlines: oldest first */
+    int64_t timeout_ms;
+    rmq_reply_fn cb;
+    void *ctx;
+};
+
+struct rmq_ptable {
+    struct rmq_pend *v;
+    uint32_t nv, capv, free_head, count;
+    uint32_t *slot;
+    uint32_t scap;
+    uint32_t *heap;
+    uint32_t hn;
+};
+
+/* An empty table (a zeroed struct is NOT one: use this). */
+void rmq_ptable_init(struct rmq_ptable *t);
+bool rmq_ptable_has(const struct rmq_ptable *t, int32_t opaque);
+/* Adds opaque (which must not be present) and returns its entry, with opaque, deadline and
+ * seq set and the rest zero, for the caller to fill in; valid until the next add or take. */
+struct rmq_pend *rmq_ptable_add(struct rmq_ptable *t, int32_t opaque, double deadline,
+                                uint64_t seq);
+/* Removes opaque; copies its entry to *out (may be NULL). false when absent. */
+bool rmq_ptable_take(struct rmq_ptable *t, int32_t opaque, struct rmq_pend *out);
+/* The entry with the nearest deadline, or NULL when empty. */
+const struct rmq_pend *rmq_ptable_min(const struct rmq_ptable *t);
+static inline uint32_t rmq_ptable_count(const struct rmq_ptable *t) { return t->count; }
+/* Frees the memory and leaves an empty table. */
+void rmq_ptable_free(struct rmq_ptable *t);
+
+#endif
