@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 
+int cmd_broker(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

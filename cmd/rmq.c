@@ -18,6 +18,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"broker", cmd_broker, "run a broker (store + RocketMQ remoting protocol)"},
     {"config", cmd_config, "check a broker or name server configuration file"},
     {"store", cmd_store, "verify, inspect and dump a store directory offline"},
     {"bench", cmd_bench, "measure the store (and later the broker)"},

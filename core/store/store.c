@@ -333,6 +333,11 @@ const struct rmq_cq *rmq_store_queue(const struct rmq_store *s, const char *topi
     return rmq_store_cq_get((struct rmq_store *)s, topic, strlen(topic), qid, false, NULL);
 }
 
+const uint8_t *rmq_store_raw(struct rmq_store *s, int64_t phys, size_t *avail)
+{
+    return rmq_cl_at(&s->cl, phys, avail);
+}
+
 int rmq_store_read(struct rmq_store *s, int64_t phys, struct rmq_msg *m, int check, char *err)
 {
     int n = rmq_cl_read(&s->cl, phys, m, check, err);

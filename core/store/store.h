@@ -115,6 +115,9 @@ const struct rmq_cq *rmq_store_queue(const struct rmq_store *s, const char *topi
  * record's pointers stay valid until the owner next calls put/retention. */
 int rmq_store_get(struct rmq_store *s, const char *topic, int32_t qid, int64_t qoff,
                   struct rmq_msg *m, char *err);
+/* The stored bytes at a commitlog offset and how many are readable to the end of their
+ * segment, or NULL; valid until the owner next runs put/retention. */
+const uint8_t *rmq_store_raw(struct rmq_store *s, int64_t phys, size_t *avail);
 /* The record at a commitlog offset, with CRC checks when check. */
 int rmq_store_read(struct rmq_store *s, int64_t phys, struct rmq_msg *m, int check, char *err);
 /* First queue offset whose store time is >= ts_ms (max offset when none). */

@@ -166,6 +166,8 @@ static const struct tool tools[] = {
     {"recover", tt_recover, "open a store (running recovery), print what it did, close it"},
     {"corrupt", tt_corrupt, "flip a bit, truncate or zero a range of a file"},
     {"crc32", tt_crc32, "zlib CRC-32 of a file or a range of it"},
+    {"request", tt_request, "send requests to a daemon and print the responses"},
+    {"raw", tt_raw, "send raw bytes to a daemon and tell whether it closed the connection"},
 };
 
 int main(int argc, char **argv)

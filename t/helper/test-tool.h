@@ -15,6 +15,8 @@ int tt_write_store(int argc, char **argv);
 int tt_recover(int argc, char **argv);
 int tt_corrupt(int argc, char **argv);
 int tt_crc32(int argc, char **argv);
+int tt_request(int argc, char **argv);
+int tt_raw(int argc, char **argv);
 
 /* "rmq-test-tool NAME: message" on stderr; returns 1. */
 int tt_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,182 @@
+/*
+ * admin.c — offsets (PROTOCOL §2.6), topics (§2.7), heartbeats and shutdown.
+ */
+#include "broker/broker_int.h"
+
+#include "proto/codes.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* topic + queueId from the header, answering an error when absent; the queue may be NULL. */
+static bool topic_queue(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req,
+                        const char **topic, int32_t *qid, const struct rmq_cq **cq)
+{
+    int64_t q;
+    if (!rmq_broker_need_str(c, req, "topic", topic) || !rmq_broker_need_int(c, req, "queueId", 0, 65535, &q))
+        return false;
+    *qid = (int32_t)q;
+    *cq = rmq_store_queue(b->store, *topic, *qid);
+    return true;
+}
+
+static void reply_long(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, int64_t v)
+{
+    if (rmq_cmd_is_oneway(req))
+        return;
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_cmd_set_ext_int(&resp, key, v);
+    rmq_broker_reply(c, &resp);
+}
+
+void rmq_handle_query_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *group, *topic;
+    int32_t qid;
+    const struct rmq_cq *cq;
+    if (!rmq_broker_need_str(c, req, "consumerGroup", &group) || !topic_queue(b, c, req, &topic, &qid, &cq))
+        return;
+    int64_t off = rmq_offset_table_get(b->offsets, topic, group, qid);
+    if (off >= 0)
+        return reply_long(c, req, "offset", off);
+    /* never consumed: from 0 while the queue was never trimmed (PROTOCOL §2.6) */
+    if (!rmq_cmd_ext_bool(req, "setZeroIfNotFound", true) || (cq && cq->min_offset > 0))
+        return rmq_broker_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND,
+                                     "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first");
+    reply_long(c, req, "offset", 0);
+}
+
+void rmq_handle_update_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *group, *topic;
+    int32_t qid;
+    const struct rmq_cq *cq;
+    int64_t off;
+    if (!rmq_broker_need_str(c, req, "consumerGroup", &group) || !topic_queue(b, c, req, &topic, &qid, &cq) ||
+        !rmq_broker_need_int(c, req, "commitOffset", 0, INT64_MAX, &off))
+        return;
+    if (!rmq_topics_get(&b->topics, topic))
+        return rmq_broker_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist", topic);
+    rmq_offset_table_set(b->offsets, topic, group, qid, off);
+    b->offsets_dirty = true;
+    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+}
+
+void rmq_handle_max_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *topic;
+    int32_t qid;
+    const struct rmq_cq *cq;
+    if (topic_queue(b, c, req, &topic, &qid, &cq))
+        reply_long(c, req, "offset", cq ? cq->max_offset : 0);
+}
+
+void rmq_handle_min_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *topic;
+    int32_t qid;
+    const struct rmq_cq *cq;
+    if (topic_queue(b, c, req, &topic, &qid, &cq))
+        reply_long(c, req, "offset", cq ? cq->min_offset : 0);
+}
+
+void rmq_handle_search_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *topic;
+    int32_t qid;
+    const struct rmq_cq *cq;
+    int64_t ts;
+    if (topic_queue(b, c, req, &topic, &qid, &cq) && rmq_broker_need_int(c, req, "timestamp", INT64_MIN, INT64_MAX, &ts))
+        reply_long(c, req, "offset", rmq_store_offset_by_time(b->store, topic, qid, ts));
+}
+
+void rmq_handle_earliest_time(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *topic;
+    int32_t qid;
+    const struct rmq_cq *cq;
+    if (!topic_queue(b, c, req, &topic, &qid, &cq))
+        return;
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN];
+    if (!cq || rmq_store_get(b->store, topic, qid, cq->min_offset, &m, err) < 0)
+        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "no message in %s/%d", topic, qid);
+    reply_long(c, req, "timestamp", m.store_ts);
+}
+
+void rmq_handle_create_topic(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *topic;
+    int64_t r = 8, w = 8, perm = 6, sysflag = 0;
+    if (!rmq_broker_need_str(c, req, "topic", &topic))
+        return;
+    char err[RMQ_ERRLEN];
+    if ((rmq_cmd_ext_int(req, "readQueueNums", 0, 65535, &r, err) == RMQ_EINVAL) ||
+        (rmq_cmd_ext_int(req, "writeQueueNums", 0, 65535, &w, err) == RMQ_EINVAL) ||
+        (rmq_cmd_ext_int(req, "perm", 0, 7, &perm, err) == RMQ_EINVAL) ||
+        (rmq_cmd_ext_int(req, "topicSysFlag", 0, INT32_MAX, &sysflag, err) == RMQ_EINVAL))
+        return rmq_broker_reply_code(c, req, RMQ_RESP_INVALID_PARAMETER, "%s", err);
+    struct rmq_topic_conf tc;
+    rmq_topic_conf_init(&tc, topic);
+    tc.read_queue_nums = (int32_t)r;
+    tc.write_queue_nums = (int32_t)w;
+    tc.perm = (int32_t)perm;
+    tc.topic_sys_flag = (int32_t)sysflag;
+    tc.order = rmq_cmd_ext_bool(req, "order", false);
+    const char *ft = rmq_cmd_ext(req, "topicFilterType");
+    tc.topic_filter_type = ft && !strcmp(ft, "MULTI_TAG") ? RMQ_TOPIC_FILTER_MULTI_TAG : RMQ_TOPIC_FILTER_SINGLE_TAG;
+    int rc = rmq_topics_put(&b->topics, &tc, err);
+    if (rc < 0)
+        return rmq_broker_reply_code(c, req, rc == RMQ_EINVAL ? RMQ_RESP_INVALID_PARAMETER : RMQ_RESP_SYSTEM_ERROR,
+                                     "%s", err);
+    if (rc > 0)
+        rmq_info("broker: topic %s: %d read / %d write queues, perm %d", topic, tc.read_queue_nums,
+                 tc.write_queue_nums, tc.perm);
+    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+}
+
+void rmq_handle_delete_topic(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *topic;
+    char err[RMQ_ERRLEN];
+    if (!rmq_broker_need_str(c, req, "topic", &topic))
+        return;
+    int rc = rmq_topics_delete(&b->topics, topic, err);
+    if (rc && rc != RMQ_ENOTFOUND)
+        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+    rmq_store_delete_topic(b->store, topic);
+    rmq_offset_table_delete_topic(b->offsets, topic);
+    b->offsets_dirty = true;
+    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+}
+
+void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    size_t len;
+    char *json = rmq_topic_table_encode(b->topics.table, &len);
+    if (!json)
+        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
+    resp.body = (const uint8_t *)json;
+    resp.body_len = len;
+    rmq_broker_reply(c, &resp);
+    free(json);
+}
+
+/* Step 2 keeps no client table yet: heartbeats are accepted so clients carry on; the
+ * consumer-group machinery (rebalance, NOTIFY_CONSUMER_IDS_CHANGED) comes with Step 3. */
+void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+}
+
+void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    rmq_info("broker: shutdown requested by %s", rmq_conn_peer(c));
+    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_broker_stop(b);   /* handled next iteration, after the reply has been written */
+}

@@ -1,0 +1,275 @@
+/*
+ * broker.c — the broker's loop: listeners, the request table, group commit, housekeeping
+ * and a clean shutdown. Handlers are in send.c, pull.c and admin.c.
+ */
+#include "broker/broker_int.h"
+#include "broker/store_opts.h"
+
+#include "net/addr.h"
+#include "proto/codes.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The one table of requests the broker serves; every other code gets
+ * REQUEST_CODE_NOT_SUPPORTED. Step 2 of the plan adds the rest of issue 3's list. */
+static const struct {
+    int code;
+    rmq_handler fn;
+} handlers[] = {
+    {RMQ_REQ_SEND_MESSAGE, rmq_handle_send},
+    {RMQ_REQ_SEND_MESSAGE_V2, rmq_handle_send},
+    {RMQ_REQ_PULL_MESSAGE, rmq_handle_pull},
+    {RMQ_REQ_QUERY_CONSUMER_OFFSET, rmq_handle_query_offset},
+    {RMQ_REQ_UPDATE_CONSUMER_OFFSET, rmq_handle_update_offset},
+    {RMQ_REQ_GET_MAX_OFFSET, rmq_handle_max_offset},
+    {RMQ_REQ_GET_MIN_OFFSET, rmq_handle_min_offset},
+    {RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP, rmq_handle_search_offset},
+    {RMQ_REQ_GET_EARLIEST_MSG_STORETIME, rmq_handle_earliest_time},
+    {RMQ_REQ_UPDATE_AND_CREATE_TOPIC, rmq_handle_create_topic},
+    {RMQ_REQ_DELETE_TOPIC_IN_BROKER, rmq_handle_delete_topic},
+    {RMQ_REQ_GET_ALL_TOPIC_CONFIG, rmq_handle_all_topics},
+    {RMQ_REQ_HEART_BEAT, rmq_handle_heartbeat},
+    {RMQ_REQ_RMQ_SHUTDOWN, rmq_handle_shutdown},
+};
+
+void rmq_broker_reply(struct rmq_conn *c, struct rmq_cmd *resp)
+{
+    struct rmq_buf out = {0};
+    if (rmq_cmd_encode(resp, &out) == 0)
+        rmq_conn_send_owned(c, out.data, out.len);   /* takes the buffer */
+    else
+        rmq_buf_free(&out);
+    rmq_cmd_free(resp);
+}
+
+void rmq_broker_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, const char *fmt, ...)
+{
+    if (rmq_cmd_is_oneway(req))
+        return;
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, code, NULL);
+    if (fmt) {
+        char text[RMQ_ERRLEN];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof text, fmt, ap);
+        va_end(ap);
+        rmq_cmd_set_remark(&resp, "%s", text);
+    }
+    rmq_broker_reply(c, &resp);
+}
+
+bool rmq_broker_need_str(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, const char **out)
+{
+    *out = rmq_cmd_ext(req, key);
+    if (*out && **out)
+        return true;
+    rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "the request header field '%s' is missing", key);
+    return false;
+}
+
+bool rmq_broker_need_int(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, int64_t min,
+                         int64_t max, int64_t *out)
+{
+    char err[RMQ_ERRLEN];
+    int rc = rmq_cmd_ext_int(req, key, min, max, out, err);
+    if (rc == 0)
+        return true;
+    if (rc == RMQ_ENOTFOUND)
+        rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "the request header field '%s' is missing", key);
+    else
+        rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+    return false;
+}
+
+static void on_frame(void *arg, struct rmq_conn *c, const uint8_t *frame, size_t len)
+{
+    struct rmq_broker *b = arg;
+    struct rmq_cmd req;
+    char err[RMQ_ERRLEN];
+    if (rmq_cmd_decode(frame, len, &req, err) < 0) {
+        /* a frame we cannot read: that connection is confused, the others are fine */
+        rmq_warn("broker: closing %s: %s", rmq_conn_peer(c), err);
+        rmq_conn_close(c);
+        return;
+    }
+    if (rmq_cmd_is_response(&req)) {   /* answers to broker→client requests: none yet */
+        rmq_cmd_free(&req);
+        return;
+    }
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        if (handlers[i].code == req.code) {
+            handlers[i].fn(b, c, &req);
+            rmq_cmd_free(&req);
+            return;
+        }
+    }
+    const char *name = rmq_request_name(req.code);
+    rmq_broker_reply_code(c, &req, RMQ_RESP_REQUEST_CODE_NOT_SUPPORTED,
+                          "request code %d%s%s%s not supported", req.code, name ? " (" : "",
+                          name ? name : "", name ? ")" : "");
+    rmq_cmd_free(&req);
+}
+
+/* Before the loop sleeps: one commit for everything appended in this iteration. */
+static void on_commit(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct rmq_broker *b = w->data;
+    rmq_store_commit(b->store);
+    if (b->parked)
+        rmq_broker_wake_pulls(b, false);
+}
+
+static void on_flushed_async(struct ev_loop *loop, ev_async *w, int revents)
+{
+    rmq_broker_flush_done(w->data);
+}
+
+/* Called on the store's flusher thread. */
+static void store_flushed(void *arg)
+{
+    struct rmq_broker *b = arg;
+    ev_async_send(b->loop, &b->flushed);
+}
+
+static void save_offsets(struct rmq_broker *b)
+{
+    char err[RMQ_ERRLEN];
+    if (!b->offsets_dirty)
+        return;
+    if (rmq_offset_table_save(b->offsets, b->offsets_path, err) == 0)
+        b->offsets_dirty = false;
+    else
+        rmq_warn("broker: cannot save consumer offsets: %s", err);
+}
+
+static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct rmq_broker *b = w->data;
+    int64_t now = rmq_now_ms();
+    rmq_broker_expire_waits(b, rmq_mono_us());
+    if (b->parked)
+        rmq_broker_wake_pulls(b, true);
+    if (now >= b->next_offsets_save) {   /* flushConsumerOffsetInterval */
+        save_offsets(b);
+        b->next_offsets_save = now + 5000;
+    }
+    if (now >= b->next_retention) {
+        rmq_store_retention(b->store, now);
+        b->next_retention = now + b->conf->store.clean_resource_interval_ms;
+    }
+}
+
+static void on_stop(struct ev_loop *loop, ev_async *w, int revents) { ev_break(loop, EVBREAK_ALL); }
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    rmq_info("broker: signal %d: shutting down", w->signum);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static int listen_all(struct rmq_broker *b, char *err)
+{
+    struct rmq_addr a;
+    char text[PATH_MAX + 16];
+    snprintf(text, sizeof text, "0.0.0.0:%d", b->conf->net.listen_port);
+    int rc = rmq_addr_parse(text, &a, err);
+    if (rc == 0)
+        rc = rmq_server_listen(b->server, &a, NULL, err);
+    if (rc)
+        return rc;
+    const char *path = b->conf->net.unix_socket_path;
+    if (path && *path) {
+        snprintf(text, sizeof text, "unix:%s", path);
+        if ((rc = rmq_addr_parse(text, &a, err)) || (rc = rmq_server_listen(b->server, &a, NULL, err)))
+            return rc;
+    }
+    return 0;
+}
+
+static void broker_free(struct rmq_broker *b)
+{
+    if (b->server)
+        rmq_server_free(b->server);
+    if (b->store && rmq_store_close(b->store) != 0)
+        b->stop_status = RMQ_ECLOSED;
+    rmq_topics_close(&b->topics);
+    rmq_offset_table_free(b->offsets);
+    rmq_waitq_free(&b->flush_waits);
+    if (b->loop)
+        ev_loop_destroy(b->loop);
+    free(b);
+}
+
+int rmq_broker_open(struct rmq_broker **out, const struct rmq_conf *conf, char *err)
+{
+    struct rmq_broker *b = calloc(1, sizeof *b);
+    if (!b)
+        return rmq_seterr(err, -ENOMEM, "out of memory");
+    b->conf = conf;
+    b->loop = ev_loop_new(EVFLAG_AUTO);
+    char config_dir[PATH_MAX];
+    snprintf(config_dir, sizeof config_dir, "%s/config", conf->store.root_dir);
+    snprintf(b->offsets_path, sizeof b->offsets_path, "%s/%s", config_dir, RMQ_META_OFFSETS_FILE);
+    struct rmq_store_opts so;
+    int rc = rmq_store_opts_from_conf(&so, conf, err);
+    so.on_flushed = store_flushed;
+    so.cb_arg = b;
+    if (rc || (rc = rmq_store_open(&b->store, &so, err)) ||
+        (rc = rmq_topics_open(&b->topics, conf, config_dir, err)) ||
+        (rc = rmq_offset_table_load(&b->offsets, b->offsets_path, err)) < 0)
+        goto fail;
+    struct rmq_server_opts o = {.max_frame = (size_t)conf->net.max_frame_size, .on_frame = on_frame, .arg = b};
+    b->server = rmq_server_new(b->loop, &o);
+    if ((rc = listen_all(b, err)))
+        goto fail;
+    ev_prepare_init(&b->commit, on_commit);
+    ev_async_init(&b->flushed, on_flushed_async);
+    ev_async_init(&b->stop, on_stop);
+    ev_timer_init(&b->cron, on_cron, 0.1, 0.1);
+    ev_signal_init(&b->sigint, on_signal, SIGINT);
+    ev_signal_init(&b->sigterm, on_signal, SIGTERM);
+    b->commit.data = b->flushed.data = b->stop.data = b->cron.data = b;
+    ev_prepare_start(b->loop, &b->commit);
+    ev_async_start(b->loop, &b->flushed);
+    ev_async_start(b->loop, &b->stop);
+    ev_timer_start(b->loop, &b->cron);
+    ev_signal_start(b->loop, &b->sigint);
+    ev_signal_start(b->loop, &b->sigterm);
+    b->next_offsets_save = rmq_now_ms() + 5000;
+    b->next_retention = rmq_now_ms() + conf->store.clean_resource_interval_ms;
+    *out = b;
+    return 0;
+fail:
+    broker_free(b);
+    return rc < 0 ? rc : RMQ_EINVAL;
+}
+
+int rmq_broker_run(struct rmq_broker *b)
+{
+    rmq_info("broker: %s of %s ready on port %d%s%s", b->conf->broker.name, b->conf->broker.cluster_name,
+             b->conf->net.listen_port, b->conf->net.unix_socket_path && *b->conf->net.unix_socket_path ? " and " : "",
+             b->conf->net.unix_socket_path ? b->conf->net.unix_socket_path : "");
+    ev_run(b->loop, 0);
+    rmq_server_stop_listening(b->server);
+    rmq_store_commit(b->store);
+    rmq_broker_drop_pulls(b);
+    /* waiting SYNC_FLUSH sends get what the flusher manages before the store closes */
+    rmq_broker_expire_waits(b, INT64_MAX);
+    save_offsets(b);
+    int status = b->stop_status;
+    broker_free(b);
+    rmq_info("broker: stopped");
+    return status;
+}
+
+void rmq_broker_stop(struct rmq_broker *b) { ev_async_send(b->loop, &b->stop); }

@@ -1,0 +1,88 @@
+/*
+ * broker_int.h — the broker's state and its request handlers; private to core/broker/.
+ */
+#ifndef RMQ_BROKER_INT_H
+#define RMQ_BROKER_INT_H
+
+#include "broker/broker.h"
+#include "broker/topics.h"
+#include "net/conn.h"
+#include "net/server.h"
+#include "proto/remoting.h"
+#include "store/meta.h"
+#include "store/store.h"
+#include "store/waitq.h"
+
+#include <ev.h>
+#include <limits.h>
+
+/* A pull parked by long polling (PROTOCOL §2.5), answered when its queue grows or at its
+ * deadline. */
+struct rmq_parked_pull {
+    struct rmq_conn *conn;        /* referenced */
+    struct rmq_cmd req;           /* the original request (owns its extFields) */
+    char topic[RMQ_MAX_TOPIC_LEN + 1];
+    int32_t queue_id;
+    int64_t offset;
+    int64_t deadline_ms;
+    struct rmq_parked_pull *next;
+};
+
+struct rmq_broker {
+    const struct rmq_conf *conf;
+    struct ev_loop *loop;
+    struct rmq_store *store;
+    struct rmq_topics topics;
+    struct rmq_offset_table *offsets;
+    bool offsets_dirty;
+    char offsets_path[PATH_MAX];
+    struct rmq_server *server;
+
+    ev_prepare commit;            /* one store commit per loop iteration: group commit */
+    ev_async flushed;             /* the flusher made more durable (SYNC_FLUSH) */
+    ev_timer cron;                /* housekeeping, every 100 ms */
+    ev_signal sigint, sigterm;
+    ev_async stop;
+    int64_t next_offsets_save, next_retention;
+
+    struct rmq_waitq flush_waits; /* SYNC_FLUSH sends waiting for the flushed watermark */
+    struct rmq_parked_pull *parked;
+    int stop_status;
+};
+
+/* A handler answers req on c (now, or later by keeping a reference on c). */
+typedef void (*rmq_handler)(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+
+/* Encodes resp and queues it on c (frees resp's arena). */
+void rmq_broker_reply(struct rmq_conn *c, struct rmq_cmd *resp);
+/* A reply with no fields: code and remark only. */
+void rmq_broker_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Reads a required extField, answering the request with an error when it is missing or
+ * invalid (returns false then). */
+bool rmq_broker_need_str(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, const char **out);
+bool rmq_broker_need_int(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, int64_t min,
+                         int64_t max, int64_t *out);
+
+/* send.c */
+void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_broker_flush_done(struct rmq_broker *b);
+void rmq_broker_expire_waits(struct rmq_broker *b, int64_t now_us);
+/* pull.c */
+void rmq_handle_pull(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_broker_wake_pulls(struct rmq_broker *b, bool expire_only);
+void rmq_broker_drop_pulls(struct rmq_broker *b);
+/* admin.c */
+void rmq_handle_query_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_update_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_max_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_min_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_search_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_earliest_time(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_create_topic(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_delete_topic(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+
+#endif

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# The broker daemon over the RocketMQ remoting protocol, driven with raw requests
+# (rmq-test-tool request/raw), over TCP and the Unix socket.
+load test_helper
+
+start_broker() {   # start_broker [extra conf lines...]
+  PORT=$((20000 + RANDOM % 20000))
+  SOCK=$T/b.sock
+  { echo "storePathRootDir=$T/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
+    echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; printf '%s\n' "$@"; } >"$T/b.conf"
+  : >"$T/broker.log"
+  "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
+  BPID=$!
+  RMQ_PIDS+=("$BPID")
+  # ready = its "ready" line (a socket file may be left over from a killed broker)
+  for _ in $(seq 100); do grep -q " ready on " "$T/broker.log" && return 0; kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
+  cat "$T/broker.log" >&2
+  return 1
+}
+
+stop_broker() {
+  kill -TERM "$BPID"
+  for _ in $(seq 100); do kill -0 "$BPID" 2>/dev/null || return 0; sleep 0.05; done
+  return 1
+}
+
+send() {   # send ADDR QUEUE BODY [props]
+  "$TT" request "$1" 310 a=pg b=TopicTest c=TBW102 d=4 e="$2" f=0 g=1 h=0 i="${4:-TAGS$(printf '\001')TagA}" --body "$3"
+}
+
+pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
+  "$TT" request "$1" 11 consumerGroup=g topic=TopicTest queueId="$2" queueOffset="$3" maxMsgNums=32 \
+    sysFlag="${4:-0}" commitOffset=0 suspendTimeoutMillis="${5:-1000}" subVersion=0
+}
+
+@test "broker: sends are stored and pulled back over the Unix socket and TCP" {
+  start_broker
+  run send "unix:$SOCK" 0 hello
+  assert_status 0
+  assert_contains "code=0 "
+  assert_contains "queueOffset=0"
+  run send "127.0.0.1:$PORT" 0 world
+  assert_status 0
+  assert_contains "queueOffset=1"
+  run pull "127.0.0.1:$PORT" 0 0
+  assert_status 0
+  assert_contains "code=0 remark=FOUND"
+  assert_contains "nextBeginOffset=2"
+  run pull "unix:$SOCK" 0 2
+  assert_contains "code=19 remark=OFFSET_OVERFLOW_ONE"
+  run pull "unix:$SOCK" 0 9
+  assert_contains "code=21 remark=OFFSET_OVERFLOW_BADLY"
+  stop_broker
+  "$RMQ" store verify "$T/store"
+  run "$RMQ" store dump "$T/store" --topic TopicTest --queue 0
+  assert_contains "hello"
+  assert_contains "world"
+  [ ! -e "$T/store/abort" ]
+}
+
+@test "broker: a pipelined burst keeps order and offsets" {
+  start_broker
+  run "$TT" request "unix:$SOCK" 310 a=pg b=TopicTest c=TBW102 d=4 e=1 f=0 g=1 h=0 --body x --count 500
+  assert_status 0
+  [ "$(grep -c 'code=0 ' <<<"$output")" -eq 500 ]
+  [[ "${lines[499]}" == *"queueOffset=499"* ]]
+  run "$TT" request "unix:$SOCK" 30 topic=TopicTest queueId=1
+  assert_contains "offset=500"
+}
+
+@test "broker: bad input closes only that connection, with a clear answer where one is possible" {
+  start_broker
+  run "$TT" request "unix:$SOCK" 999
+  assert_contains "code=3 remark=request code 999 not supported"
+  run "$TT" raw "unix:$SOCK" 7fffffff00000000          # a 2 GiB length prefix
+  assert_contains closed
+  run "$TT" raw "127.0.0.1:$PORT" 0000000c000000087b22636f6465223a   # a truncated JSON header
+  run "$TT" raw "127.0.0.1:$PORT" 0000000e0000000a7b7b7b7b7b7b7b7b7b7b   # broken JSON
+  assert_contains closed
+  run "$TT" raw "unix:$SOCK" 6761726261676521                  # garbage
+  assert_contains closed
+  run send "unix:$SOCK" 0 still-here
+  assert_status 0
+  assert_contains "code=0 "
+  head -c 5000000 /dev/zero | tr '\0' x >"$T/big"
+  run "$TT" request "unix:$SOCK" 310 a=pg b=TopicTest c=TBW102 d=4 e=0 f=0 g=1 h=0 --body-file "$T/big"
+  assert_contains "code=13"                                     # over maxMessageSize (4 MiB)
+  run send "unix:$SOCK" 0 after
+  assert_contains "code=0 "
+  run "$TT" request "unix:$SOCK" 310 a=pg b='bad topic' c=TBW102 d=4 e=0 f=0 g=1 h=0 --body x
+  assert_contains "code=13"
+  run "$TT" request "unix:$SOCK" 310 a=pg b=TopicTest e=0 --body x
+  assert_contains "code=1 remark=the request header field 'f' is missing"
+  kill -0 "$BPID"
+}
+
+@test "broker: consumer offsets survive a restart; topics and auto-creation persist" {
+  start_broker
+  send "unix:$SOCK" 2 m >/dev/null
+  run "$TT" request "unix:$SOCK" 14 consumerGroup=g topic=TopicTest queueId=2
+  assert_contains "offset=0"
+  run "$TT" request "unix:$SOCK" 15 consumerGroup=g topic=TopicTest queueId=2 commitOffset=1
+  assert_contains "code=0"
+  stop_broker
+  grep -q '"TopicTest@g":{2:1}' "$T/store/config/consumerOffset.json"
+  start_broker
+  run "$TT" request "unix:$SOCK" 14 consumerGroup=g topic=TopicTest queueId=2
+  assert_contains "offset=1"
+  run "$TT" request "unix:$SOCK" 21
+  assert_contains "code=0"
+  grep -q '"TopicTest":{' "$T/store/config/topics.json"
+}
+
+@test "broker: without autoCreateTopicEnable an unknown topic is refused, created ones work" {
+  start_broker autoCreateTopicEnable=false
+  run send "unix:$SOCK" 0 x
+  assert_contains "code=17"
+  assert_contains "autoCreateTopicEnable is false"
+  run "$TT" request "unix:$SOCK" 17 topic=TopicTest defaultTopic=TBW102 readQueueNums=2 writeQueueNums=2 perm=6 topicFilterType=SINGLE_TAG order=false
+  assert_contains "code=0"
+  run send "unix:$SOCK" 1 x
+  assert_contains "code=0 "
+  run send "unix:$SOCK" 2 x
+  assert_contains "code=29"                                     # queue 2 of 2
+}
+
+@test "broker: a suspended pull waits for a message and is answered when it arrives" {
+  start_broker
+  send "unix:$SOCK" 3 first >/dev/null
+  pull "unix:$SOCK" 3 1 2 10000 >"$T/held" &
+  waiter=$!
+  sleep 0.3
+  kill -0 "$waiter"                                             # still held
+  send "127.0.0.1:$PORT" 3 second >/dev/null
+  wait "$waiter"
+  grep -q "code=0 remark=FOUND" "$T/held"
+  grep -q "nextBeginOffset=2" "$T/held"
+  # nothing arrives: answered PULL_NOT_FOUND at the hold time
+  run pull "unix:$SOCK" 3 2 2 300
+  assert_contains "code=19"
+}
+
+@test "broker: SYNC_FLUSH answers after the flush; shutdown request stops it cleanly" {
+  start_broker flushDiskType=SYNC_FLUSH
+  run send "unix:$SOCK" 0 durable
+  assert_contains "code=0 "
+  run "$TT" request "unix:$SOCK" 7001
+  assert_contains "code=0"
+  for _ in $(seq 100); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
+  ! kill -0 "$BPID" 2>/dev/null
+  [ ! -e "$T/store/abort" ]
+  "$RMQ" store verify "$T/store"
+}
+
+@test "broker: kill -9 keeps every acknowledged message (ASYNC_FLUSH: page cache)" {
+  start_broker
+  run "$TT" request "unix:$SOCK" 310 a=pg b=TopicTest c=TBW102 d=4 e=0 f=0 g=1 h=0 --body k --count 300
+  [ "$(grep -c 'code=0 ' <<<"$output")" -eq 300 ]
+  kill -9 "$BPID"
+  wait "$BPID" 2>/dev/null || true
+  [ -e "$T/store/abort" ]
+  start_broker
+  run "$TT" request "unix:$SOCK" 30 topic=TopicTest queueId=0
+  assert_contains "offset=300"
+  stop_broker
+  "$RMQ" store verify "$T/store"
+}
