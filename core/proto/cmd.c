@@ -1,0 +1,248 @@
+/* The command object: its arena, extFields set/get, request/response setup. */
+#include "proto/remoting_int.h"
+
+#include "util/err.h"
+#include "util/log.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* One malloc per block; a command usually needs one block (decoders reserve their exact
+ * need up front), so decoding a header costs a single allocation. */
+struct rmq_cmd_blk {
+    struct rmq_cmd_blk *prev;
+    size_t cap, used;
+    max_align_t data[];
+};
+
+#define BLK_MIN 256
+#define ALIGN (sizeof(max_align_t))
+
+static struct rmq_cmd_blk *blk_new(struct rmq_cmd *c, size_t need)
+{
+    size_t cap = BLK_MIN;
+    if (c->arena_ && c->arena_->cap * 2 > cap)
+        cap = c->arena_->cap * 2;
+    if (cap < need)
+        cap = need;
+    struct rmq_cmd_blk *b = malloc(sizeof *b + cap);
+    if (!b)
+        rmq_panic("out of memory for a %zu-byte command arena", cap);
+    b->prev = c->arena_;
+    b->cap = cap;
+    b->used = 0;
+    c->arena_ = b;
+    return b;
+}
+
+void rmq_cmd_arena_reserve(struct rmq_cmd *c, size_t n)
+{
+    struct rmq_cmd_blk *b = c->arena_;
+    if (!b || b->cap - b->used < n + ALIGN)
+        blk_new(c, n + ALIGN);
+}
+
+static void *arena_take(struct rmq_cmd *c, size_t n, size_t align)
+{
+    struct rmq_cmd_blk *b = c->arena_;
+    size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (!b || at > b->cap || b->cap - at < n) {
+        b = blk_new(c, n + align);
+        at = 0;
+    }
+    b->used = at + n;
+    return (char *)b->data + at;
+}
+
+void *rmq_cmd_arena_alloc(struct rmq_cmd *c, size_t n) { return arena_take(c, n, ALIGN); }
+
+char *rmq_cmd_arena_strdup(struct rmq_cmd *c, const char *s, size_t n)
+{
+    char *d = arena_take(c, n + 1, 1);
+    if (n)
+        memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+void rmq_cmd_ext_reserve(struct rmq_cmd *c, uint32_t cap)
+{
+    if (c->ext_cap >= cap)
+        return;
+    /* the old array stays in the arena: growth is rare (decoders size it once) */
+    struct rmq_kv *a = rmq_cmd_arena_alloc(c, (size_t)cap * sizeof *a);
+    if (c->next)
+        memcpy(a, c->ext, (size_t)c->next * sizeof *a);
+    c->ext = a;
+    c->ext_cap = cap;
+}
+
+void rmq_cmd_ext_append(struct rmq_cmd *c, const char *key, uint32_t klen, const char *val,
+                        uint32_t vlen)
+{
+    if (c->next == c->ext_cap)
+        rmq_cmd_ext_reserve(c, c->ext_cap ? c->ext_cap * 2 : 8);
+    c->ext[c->next++] = (struct rmq_kv){key, val, klen, vlen};
+}
+
+void rmq_cmd_free(struct rmq_cmd *c)
+{
+    for (struct rmq_cmd_blk *b = c->arena_, *p; b; b = p) {
+        p = b->prev;
+        free(b);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+void rmq_cmd_init_request(struct rmq_cmd *c, int code, uint8_t serialize)
+{
+    *c = (struct rmq_cmd){
+        .code = code, .language = RMQ_LANG_SELF, .version = RMQ_MQVERSION_SELF,
+        .serialize = serialize,
+    };
+}
+
+void rmq_cmd_init_response(struct rmq_cmd *resp, const struct rmq_cmd *req, int code,
+                           const char *remark)
+{
+    *resp = (struct rmq_cmd){
+        .code = code, .language = RMQ_LANG_SELF, .version = RMQ_MQVERSION_SELF,
+        .opaque = req->opaque, .flag = RMQ_FLAG_RESPONSE, .serialize = req->serialize,
+    };
+    if (remark)
+        resp->remark = rmq_cmd_arena_strdup(resp, remark, strlen(remark));
+}
+
+void rmq_cmd_set_remark(struct rmq_cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    char *d = arena_take(c, (size_t)n + 1, 1);
+    va_start(ap, fmt);
+    vsnprintf(d, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    c->remark = d;
+}
+
+static struct rmq_kv *find(const struct rmq_cmd *c, const char *key, size_t klen)
+{
+    for (uint32_t i = 0; i < c->next; i++)
+        if (c->ext[i].klen == klen && memcmp(c->ext[i].key, key, klen) == 0)
+            return &c->ext[i];
+    return NULL;
+}
+
+void rmq_cmd_set_extn(struct rmq_cmd *c, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    assert(klen <= UINT32_MAX && vlen <= UINT32_MAX);
+    if (klen == 0)
+        return;
+    struct rmq_kv *kv = find(c, key, klen);
+    if (kv) {
+        kv->val = rmq_cmd_arena_strdup(c, val, vlen);
+        kv->vlen = (uint32_t)vlen;
+        return;
+    }
+    const char *k = rmq_cmd_arena_strdup(c, key, klen);
+    const char *v = rmq_cmd_arena_strdup(c, val, vlen);
+    rmq_cmd_ext_append(c, k, (uint32_t)klen, v, (uint32_t)vlen);
+}
+
+void rmq_cmd_set_ext(struct rmq_cmd *c, const char *key, const char *val)
+{
+    rmq_cmd_set_extn(c, key, strlen(key), val, strlen(val));
+}
+
+size_t rmq_fmt_i64(char *dst, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        dst[len++] = '-';
+    while (n)
+        dst[len++] = tmp[--n];
+    return len;
+}
+
+void rmq_cmd_set_ext_int(struct rmq_cmd *c, const char *key, int64_t v)
+{
+    char d[24];
+    size_t n = rmq_fmt_i64(d, v);
+    rmq_cmd_set_extn(c, key, strlen(key), d, n);
+}
+
+void rmq_cmd_set_ext_bool(struct rmq_cmd *c, const char *key, bool v)
+{
+    rmq_cmd_set_extn(c, key, strlen(key), v ? "true" : "false", v ? 4 : 5);
+}
+
+const struct rmq_kv *rmq_cmd_ext_find(const struct rmq_cmd *c, const char *key)
+{
+    return find(c, key, strlen(key));
+}
+
+const char *rmq_cmd_ext(const struct rmq_cmd *c, const char *key)
+{
+    const struct rmq_kv *kv = find(c, key, strlen(key));
+    return kv ? kv->val : NULL;
+}
+
+int rmq_parse_java_long(const char *s, size_t len, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (len && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == len)
+        return RMQ_EINVAL;
+    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, acc = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9 || acc > (limit - d) / 10)
+            return RMQ_EINVAL;
+        acc = acc * 10 + d;
+    }
+    *out = !neg ? (int64_t)acc : acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+    return 0;
+}
+
+int rmq_cmd_ext_int(const struct rmq_cmd *c, const char *key, int64_t min, int64_t max,
+                    int64_t *out, char *err)
+{
+    const struct rmq_kv *kv = find(c, key, strlen(key));
+    if (!kv)
+        return rmq_seterr(err, RMQ_ENOTFOUND, "header field '%s' is missing", key);
+    int64_t v;
+    if (rmq_parse_java_long(kv->val, kv->vlen, &v) < 0)
+        return rmq_seterr(err, RMQ_EINVAL, "header field '%s' is '%.64s', not an integer", key,
+                          kv->val);
+    if (v < min || v > max)
+        return rmq_seterr(err, RMQ_EINVAL, "header field '%s' is %lld, not in [%lld, %lld]",
+                          key, (long long)v, (long long)min, (long long)max);
+    *out = v;
+    return 0;
+}
+
+bool rmq_cmd_ext_bool(const struct rmq_cmd *c, const char *key, bool dflt)
+{
+    const struct rmq_kv *kv = find(c, key, strlen(key));
+    if (!kv)
+        return dflt;
+    return kv->vlen == 4 && strncasecmp(kv->val, "true", 4) == 0;
+}
