@@ -165,3 +165,32 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   stop_broker
   "$RMQ" store verify "$T/store"
 }
+
+@test "broker: batch sends store one record per message; lookups by key and by offset id" {
+  start_broker
+  run "$TT" request "unix:$SOCK" 320 a=pg b=TopicTest c=TBW102 d=4 e=2 f=0 g=1 h=0 m=true --batch one,two,three
+  assert_status 0
+  assert_contains "code=0 "
+  assert_contains "queueOffset=0"
+  [ "$(grep -o 'msgId=[0-9A-F,]*' <<<"$output" | tr ',' '\n' | wc -l)" -eq 3 ]
+  first=$(grep -o 'msgId=[0-9A-F]*' <<<"$output" | cut -d= -f2)
+  run "$TT" request "unix:$SOCK" 30 topic=TopicTest queueId=2
+  assert_contains "offset=3"
+  # the offset id names the commitlog offset (its last 16 hex digits)
+  run "$TT" request "unix:$SOCK" 33 offset=$((16#${first:16}))
+  assert_contains "code=0"
+  [[ "$output" == *"body_len="[1-9]* ]]
+  run "$TT" request "unix:$SOCK" 12 topic=TopicTest key=two maxNum=32 beginTimestamp=0 endTimestamp=9999999999999
+  assert_contains "code=0"
+  run "$TT" request "unix:$SOCK" 12 topic=TopicTest key=nope maxNum=32 beginTimestamp=0 endTimestamp=9999999999999
+  assert_contains "code=22"
+  # the C++ client's form: SEND_MESSAGE_V2 with the batch field
+  run "$TT" request "unix:$SOCK" 310 a=pg b=TopicTest c=TBW102 d=4 e=2 f=0 g=1 h=0 m=true --batch four
+  assert_contains "queueOffset=3"
+  run "$TT" request "unix:$SOCK" 320 a=pg b=TopicTest e=2 f=0 g=1 h=0 m=true --body notabatch
+  assert_contains "code=13"
+  stop_broker
+  "$RMQ" store verify "$T/store"
+  run "$RMQ" store dump "$T/store" --topic TopicTest --queue 2
+  assert_contains "three"
+}

@@ -4,6 +4,8 @@
 #include "broker/broker_int.h"
 
 #include "proto/codes.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -179,4 +181,59 @@ void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct 
     rmq_info("broker: shutdown requested by %s", rmq_conn_peer(c));
     rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
     rmq_broker_stop(b);   /* handled next iteration, after the reply has been written */
+}
+
+/* VIEW_MESSAGE_BY_ID (33): the record at a commitlog offset (PROTOCOL §2.10). */
+void rmq_handle_view_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    int64_t off;
+    if (!rmq_broker_need_int(c, req, "offset", 0, INT64_MAX, &off))
+        return;
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN];
+    size_t avail;
+    const uint8_t *rec = rmq_store_raw(b->store, off, &avail);
+    if (!rec || rmq_store_read(b->store, off, &m, RMQ_MSG_CHECK_NONE, err) <= 0)
+        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "can not find message by the offset, %lld",
+                                     (long long)off);
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
+    resp.body = rec;
+    resp.body_len = m.total_size;
+    rmq_broker_reply(c, &resp);
+}
+
+/* QUERY_MESSAGE (12): messages of a topic by key (KEYS token or UNIQ_KEY) in a time range. */
+void rmq_handle_query_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *topic, *key;
+    int64_t max = 32, begin = 0, end = INT64_MAX;
+    if (!rmq_broker_need_str(c, req, "topic", &topic) || !rmq_broker_need_str(c, req, "key", &key))
+        return;
+    rmq_cmd_ext_int(req, "maxNum", 1, 256, &max, NULL);
+    rmq_cmd_ext_int(req, "beginTimestamp", INT64_MIN, INT64_MAX, &begin, NULL);
+    rmq_cmd_ext_int(req, "endTimestamp", INT64_MIN, INT64_MAX, &end, NULL);
+    if (rmq_cmd_ext_bool(req, "_UNIQUE_KEY_QUERY", false))
+        max = 32;   /* defaultQueryMaxNum */
+    int64_t phys[256];
+    int n = rmq_store_query_key(b->store, topic, key, begin, end, (int)max, phys);
+    if (n <= 0)
+        return rmq_broker_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND,
+                                     "can not find message, maybe time range not correct");
+    struct rmq_buf body = {0};
+    for (int i = 0; i < n; i++) {
+        size_t avail;
+        const uint8_t *rec = rmq_store_raw(b->store, phys[i], &avail);
+        struct rmq_msg m;
+        if (rec && rmq_msg_decode(rec, avail, &m, RMQ_MSG_CHECK_NONE, NULL) > 0)
+            rmq_buf_add(&body, rec, m.total_size);
+    }
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_cmd_set_ext_int(&resp, "indexLastUpdateTimestamp", rmq_now_ms());
+    rmq_cmd_set_ext_int(&resp, "indexLastUpdatePhyoffset", rmq_store_written(b->store));
+    resp.body = body.data;
+    resp.body_len = body.len;
+    rmq_broker_reply(c, &resp);
+    rmq_buf_free(&body);
 }

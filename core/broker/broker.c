@@ -27,6 +27,10 @@ static const struct {
 } handlers[] = {
     {RMQ_REQ_SEND_MESSAGE, rmq_handle_send},
     {RMQ_REQ_SEND_MESSAGE_V2, rmq_handle_send},
+    {RMQ_REQ_SEND_BATCH_MESSAGE, rmq_handle_send},
+    {RMQ_REQ_VIEW_MESSAGE_BY_ID, rmq_handle_view_message},
+    {RMQ_REQ_QUERY_MESSAGE, rmq_handle_query_message},
+    {RMQ_REQ_UNREGISTER_CLIENT, rmq_handle_heartbeat},
     {RMQ_REQ_PULL_MESSAGE, rmq_handle_pull},
     {RMQ_REQ_QUERY_CONSUMER_OFFSET, rmq_handle_query_offset},
     {RMQ_REQ_UPDATE_CONSUMER_OFFSET, rmq_handle_update_offset},

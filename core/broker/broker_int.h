@@ -82,6 +82,8 @@ void rmq_handle_earliest_time(struct rmq_broker *b, struct rmq_conn *c, const st
 void rmq_handle_create_topic(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_delete_topic(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_view_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_query_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 

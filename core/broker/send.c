@@ -1,5 +1,6 @@
 /*
- * send.c — SEND_MESSAGE (10) and SEND_MESSAGE_V2 (310), PROTOCOL §2.4.
+ * send.c — SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and batches (320, or any of them with
+ * the batch field set, as the C++ client sends), PROTOCOL §2.4 and §4.7.
  *
  * The message is appended to the store at once. Under ASYNC_FLUSH (or WAIT=false) the
  * reply goes out in the same loop iteration, after the iteration's one commit. Under
@@ -9,6 +10,8 @@
 #include "broker/broker_int.h"
 
 #include "proto/codes.h"
+#include "util/buf.h"
+#include "util/bytes.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -58,9 +61,70 @@ static void born_host(struct rmq_conn *c, struct rmq_host *h)
         h->port = atoi(colon + 1);
 }
 
+/* Appends one message whose properties are props plus the cluster that stored it
+ * (PROTOCOL §2.4), and its offset message id to ids (comma-separated). */
+static int put_one(struct rmq_broker *b, struct rmq_msg_in *in, const char *props, size_t plen,
+                   struct rmq_buf *ids, struct rmq_put_result *r, char *err)
+{
+    char stored[RMQ_MAX_PROPS_LEN + 256];
+    if (plen > RMQ_MAX_PROPS_LEN)
+        return rmq_seterr(err, RMQ_ETOOBIG, "properties of %zu bytes are over 32767", plen);
+    int n = snprintf(stored, sizeof stored, "%.*s%s%s\001%s", (int)plen, props ? props : "",
+                     plen && props[plen - 1] != '\002' ? "\002" : "", "CLUSTER", b->conf->broker.cluster_name);
+    in->props = stored;
+    in->props_len = (size_t)n;
+    int rc = rmq_store_put(b->store, in, r, err);
+    if (rc)
+        return rc;
+    char id[64];
+    struct rmq_host store_host = {{127, 0, 0, 1}, 4, b->conf->net.listen_port};
+    inet_pton(AF_INET, b->conf->broker.ip1, store_host.ip);
+    rmq_msg_offset_id(id, &store_host, r->phys);
+    if (ids->len)
+        rmq_buf_addstr(ids, ",");
+    rmq_buf_addstr(ids, id);
+    return 0;
+}
+
+/* A batch body (PROTOCOL §4.7): per message TOTALSIZE, MAGIC, BODYCRC, FLAG, BODYLEN, BODY,
+ * PROPLEN, PROPS; each stored as its own record with consecutive queue offsets. */
+static int put_batch(struct rmq_broker *b, struct rmq_msg_in *in, const uint8_t *body, size_t len,
+                     struct rmq_buf *ids, struct rmq_put_result *first, struct rmq_put_result *last,
+                     int64_t *count, char *err)
+{
+    struct rmq_rd rd = {body, body + len, false};
+    *count = 0;
+    if (len == 0)
+        return rmq_seterr(err, RMQ_EINVAL, "empty batch");
+    while (rd.p < rd.end) {
+        const uint8_t *start = rd.p;
+        uint32_t total = rd_u32(&rd);
+        rd_u32(&rd);   /* magic, unused */
+        rd_u32(&rd);   /* body CRC: the store computes it */
+        int32_t flag = (int32_t)rd_u32(&rd);
+        uint32_t blen = rd_u32(&rd);
+        const uint8_t *mbody = rd_bytes(&rd, blen);
+        uint16_t plen = rd_u16(&rd);
+        const char *props = (const char *)rd_bytes(&rd, plen);
+        if (rd.bad || (size_t)(rd.p - start) != total)
+            return rmq_seterr(err, RMQ_EINVAL, "batch message %lld is malformed (sizes do not add up)",
+                              (long long)*count + 1);
+        in->flag = flag;
+        in->body = mbody;
+        in->body_len = blen;
+        int rc = put_one(b, in, props, plen, ids, last, err);
+        if (rc)
+            return rc;
+        if ((*count)++ == 0)
+            *first = *last;
+    }
+    return 0;
+}
+
 void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
-    const char *const *names = req->code == RMQ_REQ_SEND_MESSAGE ? long_names : short_names;
+    /* V1 names unless the request uses the short ones (V2 and batches) */
+    const char *const *names = req->code == RMQ_REQ_SEND_MESSAGE && !rmq_cmd_ext(req, "b") ? long_names : short_names;
     const char *topic, *props;
     int64_t qid, sysflag = 0, born = 0, flag = 0, defq = 4, reconsume = 0;
     if (!rmq_broker_need_str(c, req, names[F_TOPIC], &topic) ||
@@ -71,9 +135,7 @@ void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_
         return;
     rmq_cmd_ext_int(req, names[F_DEFAULT_QUEUES], 1, 65535, &defq, NULL);
     rmq_cmd_ext_int(req, names[F_RECONSUME], 0, INT32_MAX, &reconsume, NULL);
-    if (rmq_cmd_ext_bool(req, names[F_BATCH], false))
-        return rmq_broker_reply_code(c, req, RMQ_RESP_REQUEST_CODE_NOT_SUPPORTED,
-                                     "batch sends are not supported by this broker yet");
+    bool batch = req->code == RMQ_REQ_SEND_BATCH_MESSAGE || rmq_cmd_ext_bool(req, names[F_BATCH], false);
     props = rmq_cmd_ext(req, names[F_PROPS]);
 
     char err[RMQ_ERRLEN];
@@ -92,36 +154,42 @@ void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_
     if (qid < 0)
         qid = rand() % (tc->write_queue_nums > 0 ? tc->write_queue_nums : 1);
 
-    /* stored properties: the producer's, plus the cluster that stored it (PROTOCOL §2.4) */
-    char stored[RMQ_MAX_PROPS_LEN + 256];
-    size_t plen = props ? strlen(props) : 0;
-    if (plen > RMQ_MAX_PROPS_LEN)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_MESSAGE_ILLEGAL,
-                                     "properties of %zu bytes are over 32767", plen);
-    int n = snprintf(stored, sizeof stored, "%s%s%s\001%s", props ? props : "",
-                     plen && props[plen - 1] != '\002' ? "\002" : "", "CLUSTER", b->conf->broker.cluster_name);
     struct rmq_msg_in in = {
         .topic = topic, .topic_len = strlen(topic), .queue_id = (int32_t)qid, .flag = (int32_t)flag,
         .sys_flag = (uint32_t)sysflag, .born_ts = born, .reconsume_times = (int32_t)reconsume,
-        .body = req->body, .body_len = req->body_len, .props = stored, .props_len = (size_t)n,
     };
     born_host(c, &in.born_host);
-    struct rmq_put_result r;
-    int rc = rmq_store_put(b->store, &in, &r, err);
-    if (rc)
+    struct rmq_buf ids = {0};
+    struct rmq_put_result first = {0}, r = {0};
+    int64_t count = 0;
+    size_t plen = props ? strlen(props) : 0;
+    int rc;
+    if (batch) {
+        rc = put_batch(b, &in, req->body, req->body_len, &ids, &first, &r, &count, err);
+    } else {
+        in.body = req->body;
+        in.body_len = req->body_len;
+        rc = put_one(b, &in, props, plen, &ids, &r, err);
+        first = r;
+        count = rc ? 0 : 1;
+    }
+    if (rc && count == 0) {
+        rmq_buf_free(&ids);
         return rmq_broker_reply_code(c, req, store_error_code(rc), "%s", err);
-
+    }
+    /* a batch that failed part way: what went in is kept and acknowledged, the error said */
     struct pending_send *p = malloc(sizeof *p);
-    if (!p)
+    if (!p) {
+        rmq_buf_free(&ids);
         return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
+    }
     rmq_cmd_init_response(&p->resp, req, RMQ_RESP_SUCCESS, NULL);
-    char id[64];
-    struct rmq_host store_host = {{127, 0, 0, 1}, 4, b->conf->net.listen_port};
-    inet_pton(AF_INET, b->conf->broker.ip1, store_host.ip);
-    rmq_msg_offset_id(id, &store_host, r.phys);
-    rmq_cmd_set_ext(&p->resp, "msgId", id);
+    if (rc)
+        rmq_cmd_set_remark(&p->resp, "only %lld messages of the batch were stored: %s", (long long)count, err);
+    rmq_cmd_set_ext(&p->resp, "msgId", (const char *)ids.data);
+    rmq_buf_free(&ids);
     rmq_cmd_set_ext_int(&p->resp, "queueId", qid);
-    rmq_cmd_set_ext_int(&p->resp, "queueOffset", r.queue_offset);
+    rmq_cmd_set_ext_int(&p->resp, "queueOffset", first.queue_offset);
     rmq_cmd_set_ext(&p->resp, "MSG_REGION", b->conf->broker.region_id);
     rmq_cmd_set_ext(&p->resp, "TRACE_ON", b->conf->broker.trace_on ? "true" : "false");
     size_t wl;

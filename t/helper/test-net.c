@@ -1,6 +1,7 @@
 /*
  * test-net.c — rmq-test-tool's wire subcommands, for testing daemons over their sockets:
- *   request ADDR CODE [KEY=VALUE...] [--body TEXT | --body-file F] [--binary] [--count N]
+ *   request ADDR CODE [KEY=VALUE...] [--body TEXT | --body-file F | --batch B1,B2,...]
+ *           [--binary] [--count N]
  *       sends N requests (opaque 1..N) on one connection, then prints each response as
  *       one line: code=C remark=R KEY=VALUE... body_len=N
  *   raw ADDR HEX [--then-request CODE]
@@ -94,6 +95,30 @@ static void print_response(const uint8_t *frame, size_t len)
     rmq_cmd_free(&c);
 }
 
+/* The batch encoding of PROTOCOL §4.7 for comma-separated bodies, each with KEYS=<body>. */
+static void batch_bodies(struct rmq_buf *out, const char *list)
+{
+    char *copy = strdup(list), *save = NULL;
+    for (char *b = strtok_r(copy, ",", &save); b; b = strtok_r(NULL, ",", &save)) {
+        char props[300];
+        int pl = snprintf(props, sizeof props, "KEYS\001%s", b);
+        uint8_t hdr[20];
+        size_t bl = strlen(b);
+        wr32(hdr, (uint32_t)(20 + bl + 2 + (size_t)pl));
+        wr32(hdr + 4, 0);
+        wr32(hdr + 8, 0);
+        wr32(hdr + 12, 0);
+        wr32(hdr + 16, (uint32_t)bl);
+        rmq_buf_add(out, hdr, sizeof hdr);
+        rmq_buf_add(out, b, bl);
+        uint8_t l[2];
+        wr16(l, (uint16_t)pl);
+        rmq_buf_add(out, l, 2);
+        rmq_buf_add(out, props, (size_t)pl);
+    }
+    free(copy);
+}
+
 int tt_request(int argc, char **argv)
 {
     static const char usage[] = "usage: rmq-test-tool request ADDR CODE [KEY=VALUE...] [--body TEXT] [--binary] [--count N]\n";
@@ -105,6 +130,7 @@ int tt_request(int argc, char **argv)
     struct rmq_cmd req;
     const char *body = NULL;
     char *body_buf = NULL;
+    struct rmq_buf batch = {0};
     bool binary = false;
     for (int i = 3; i < argc; i++)
         if (!strcmp(argv[i], "--binary"))
@@ -120,6 +146,8 @@ int tt_request(int argc, char **argv)
                 return tt_fail("request", "cannot read '%s': %s", argv[i], strerror(errno));
             body = body_buf;
         }
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch_bodies(&batch, argv[++i]);
         else if (!strcmp(argv[i], "--count") && i + 1 < argc && tt_number(argv[i + 1], &count))
             i++;
         else if (!strcmp(argv[i], "--binary"))
@@ -132,6 +160,10 @@ int tt_request(int argc, char **argv)
     if (body) {
         req.body = (const uint8_t *)body;
         req.body_len = strlen(body);
+    }
+    if (batch.len) {
+        req.body = batch.data;
+        req.body_len = batch.len;
     }
     int fd = dial("request", argv[1]);
     if (fd < 0)
@@ -157,6 +189,7 @@ int tt_request(int argc, char **argv)
     }
     rmq_cmd_free(&req);
     free(body_buf);
+    rmq_buf_free(&batch);
     close(fd);
     return rc;
 }
