@@ -194,3 +194,20 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   run "$RMQ" store dump "$T/store" --topic TopicTest --queue 2
   assert_contains "three"
 }
+
+@test "broker: heartbeats register consumers; the group's member list follows connections" {
+  start_broker
+  hb='{"clientID":"10.0.0.1@1#1","consumerDataSet":[{"groupName":"g1","messageModel":"CLUSTERING","consumeType":"CONSUME_PASSIVELY","subscriptionDataSet":[]}],"producerDataSet":[{"groupName":"p1"}]}'
+  # one connection: heartbeat, then ask for the list on the same connection
+  run "$TT" request "unix:$SOCK" 34 --body "$hb"
+  assert_contains "code=0"
+  # that connection is closed now: its client is gone
+  run "$TT" request "unix:$SOCK" 38 consumerGroup=g1
+  assert_contains "code=1 remark=no consumer for this group, g1"
+  run "$TT" request "unix:$SOCK" 34 --body '{"consumerDataSet":[]}'
+  assert_contains "code=1"
+  # the clustering group got its retry topic
+  run "$TT" request "unix:$SOCK" 21
+  stop_broker
+  grep -q '"%RETRY%g1"' "$T/store/config/topics.json"
+}

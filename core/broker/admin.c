@@ -169,11 +169,77 @@ void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struc
     free(json);
 }
 
-/* Step 2 keeps no client table yet: heartbeats are accepted so clients carry on; the
- * consumer-group machinery (rebalance, NOTIFY_CONSUMER_IDS_CHANGED) comes with Step 3. */
+/* HEART_BEAT (34): remember the client and its groups; a clustering consumer group gets its
+ * retry topic (PROTOCOL §2.8). */
 void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
+    char err[RMQ_ERRLEN];
+    if (rmq_clients_heartbeat(&b->clients, c, req->language, req->version, req->body, req->body_len,
+                              rmq_broker_group_changed, b, err))
+        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+    for (const struct rmq_client_entry *e = b->clients.head; e; e = e->next) {
+        if (e->conn != c)
+            continue;
+        for (int i = 0; i < e->nconsumer; i++)
+            if (!e->broadcast[i] && !rmq_topics_retry(&b->topics, e->consumer_groups[i], 1, err))
+                rmq_warn("broker: %s", err);
+    }
     rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+}
+
+void rmq_handle_unregister(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    rmq_clients_forget(&b->clients, c, rmq_broker_group_changed, b);
+    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+}
+
+static void add_id(void *arg, const struct rmq_client_entry *e)
+{
+    struct rmq_buf *out = arg;
+    if (out->len > 1)
+        rmq_buf_addstr(out, ",");
+    rmq_json_put_str(out, e->client_id, strlen(e->client_id));
+}
+
+/* GET_CONSUMER_LIST_BY_GROUP (38): {"consumerIdList":[…]}, what rebalancing works from. */
+void rmq_handle_consumer_list(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *group;
+    if (!rmq_broker_need_str(c, req, "consumerGroup", &group))
+        return;
+    struct rmq_buf ids = {0};
+    rmq_buf_addstr(&ids, "[");
+    rmq_clients_of_group(&b->clients, group, add_id, &ids);
+    rmq_buf_addstr(&ids, "]");
+    if (ids.len == 2) {
+        rmq_buf_free(&ids);
+        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "no consumer for this group, %s", group);
+    }
+    struct rmq_buf body = {0};
+    rmq_buf_printf(&body, "{\"consumerIdList\":%s}", (const char *)ids.data);
+    rmq_buf_free(&ids);
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
+    resp.body = body.data;
+    resp.body_len = body.len;
+    rmq_broker_reply(c, &resp);
+    rmq_buf_free(&body);
+}
+
+static void notify_one(void *arg, const struct rmq_client_entry *e)
+{
+    const char *group = arg;
+    struct rmq_cmd n;
+    rmq_cmd_init_request(&n, RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED, RMQ_SER_JSON);
+    n.flag = RMQ_FLAG_ONEWAY;
+    rmq_cmd_set_ext(&n, "consumerGroup", group);
+    rmq_broker_reply(e->conn, &n);
+}
+
+void rmq_broker_group_changed(void *arg, const char *group)
+{
+    struct rmq_broker *b = arg;
+    rmq_clients_of_group(&b->clients, group, notify_one, (void *)group);
 }
 
 void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)

@@ -30,7 +30,8 @@ static const struct {
     {RMQ_REQ_SEND_BATCH_MESSAGE, rmq_handle_send},
     {RMQ_REQ_VIEW_MESSAGE_BY_ID, rmq_handle_view_message},
     {RMQ_REQ_QUERY_MESSAGE, rmq_handle_query_message},
-    {RMQ_REQ_UNREGISTER_CLIENT, rmq_handle_heartbeat},
+    {RMQ_REQ_UNREGISTER_CLIENT, rmq_handle_unregister},
+    {RMQ_REQ_GET_CONSUMER_LIST_BY_GROUP, rmq_handle_consumer_list},
     {RMQ_REQ_PULL_MESSAGE, rmq_handle_pull},
     {RMQ_REQ_QUERY_CONSUMER_OFFSET, rmq_handle_query_offset},
     {RMQ_REQ_UPDATE_CONSUMER_OFFSET, rmq_handle_update_offset},
@@ -167,10 +168,20 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
         save_offsets(b);
         b->next_offsets_save = now + 5000;
     }
+    if (now >= b->next_client_scan) {   /* channelExpiredTimeout, scanned every 10 s */
+        rmq_clients_expire(&b->clients, now, rmq_broker_group_changed, b);
+        b->next_client_scan = now + 10000;
+    }
     if (now >= b->next_retention) {
         rmq_store_retention(b->store, now);
         b->next_retention = now + b->conf->store.clean_resource_interval_ms;
     }
+}
+
+static void on_close(void *arg, struct rmq_conn *c)
+{
+    struct rmq_broker *b = arg;
+    rmq_clients_forget(&b->clients, c, rmq_broker_group_changed, b);
 }
 
 static void on_stop(struct ev_loop *loop, ev_async *w, int revents) { ev_break(loop, EVBREAK_ALL); }
@@ -204,6 +215,7 @@ static void broker_free(struct rmq_broker *b)
 {
     if (b->server)
         rmq_server_free(b->server);
+    rmq_clients_free(&b->clients);
     if (b->store && rmq_store_close(b->store) != 0)
         b->stop_status = RMQ_ECLOSED;
     rmq_topics_close(&b->topics);
@@ -232,7 +244,8 @@ int rmq_broker_open(struct rmq_broker **out, const struct rmq_conf *conf, char *
         (rc = rmq_topics_open(&b->topics, conf, config_dir, err)) ||
         (rc = rmq_offset_table_load(&b->offsets, b->offsets_path, err)) < 0)
         goto fail;
-    struct rmq_server_opts o = {.max_frame = (size_t)conf->net.max_frame_size, .on_frame = on_frame, .arg = b};
+    struct rmq_server_opts o = {.max_frame = (size_t)conf->net.max_frame_size, .on_frame = on_frame,
+                              .on_close = on_close, .arg = b};
     b->server = rmq_server_new(b->loop, &o);
     if ((rc = listen_all(b, err)))
         goto fail;

@@ -5,6 +5,7 @@
 #define RMQ_BROKER_INT_H
 
 #include "broker/broker.h"
+#include "broker/clients.h"
 #include "broker/topics.h"
 #include "net/conn.h"
 #include "net/server.h"
@@ -37,6 +38,8 @@ struct rmq_broker {
     bool offsets_dirty;
     char offsets_path[PATH_MAX];
     struct rmq_server *server;
+    struct rmq_clients clients;
+    int64_t next_client_scan;
 
     ev_prepare commit;            /* one store commit per loop iteration: group commit */
     ev_async flushed;             /* the flusher made more durable (SYNC_FLUSH) */
@@ -85,6 +88,10 @@ void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struc
 void rmq_handle_view_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_query_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_unregister(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_consumer_list(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+/* clients: the members of group changed; tell the remaining ones (NOTIFY_CONSUMER_IDS_CHANGED) */
+void rmq_broker_group_changed(void *arg, const char *group);
 void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 
 #endif
