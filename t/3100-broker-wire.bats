@@ -211,3 +211,22 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   stop_broker
   grep -q '"%RETRY%g1"' "$T/store/config/topics.json"
 }
+
+@test "broker: topic stats, consume stats and runtime info in the forms mqadmin reads" {
+  start_broker
+  send "unix:$SOCK" 1 a >/dev/null
+  send "unix:$SOCK" 1 b >/dev/null
+  "$TT" request "unix:$SOCK" 15 consumerGroup=g topic=TopicTest queueId=1 commitOffset=1 >/dev/null
+  run "$TT" request "unix:$SOCK" 202 topic=TopicTest --show-body
+  assert_contains "code=0"
+  assert_contains '{"brokerName":"broker-a","queueId":1,"topic":"TopicTest"}:{"lastUpdateTimestamp":'
+  assert_contains '"maxOffset":2,"minOffset":0}'
+  [[ "$output" != *'"lastUpdateTimestamp":0,"maxOffset":2'* ]]
+  run "$TT" request "unix:$SOCK" 202 topic=NoSuchTopic
+  assert_contains "code=17"
+  run "$TT" request "unix:$SOCK" 208 consumerGroup=g --show-body
+  assert_contains '{"brokerName":"broker-a","queueId":1,"topic":"TopicTest"}:{"brokerOffset":2,"consumerOffset":1,'
+  run "$TT" request "unix:$SOCK" 28 --show-body
+  assert_contains '"commitLogMaxOffset":"'
+  assert_contains '"brokerVersionDesc":"V4_9_8"' 
+}

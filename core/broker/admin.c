@@ -9,6 +9,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,4 +303,130 @@ void rmq_handle_query_message(struct rmq_broker *b, struct rmq_conn *c, const st
     resp.body_len = body.len;
     rmq_broker_reply(c, &resp);
     rmq_buf_free(&body);
+}
+
+/* A fastjson MessageQueue object key: {"brokerName":…,"queueId":N,"topic":…} (PROTOCOL §3.0:
+ * Java's mqadmin reads only this form for these maps). */
+static void put_mq_key(struct rmq_buf *out, const char *broker, const char *topic, int qid)
+{
+    rmq_buf_addstr(out, "{\"brokerName\":");
+    rmq_json_put_str(out, broker, strlen(broker));
+    rmq_buf_printf(out, ",\"queueId\":%d,\"topic\":", qid);
+    rmq_json_put_str(out, topic, strlen(topic));
+    rmq_buf_addstr(out, "}");
+}
+
+static int64_t last_store_time(struct rmq_broker *b, const char *topic, int qid, int64_t qoff)
+{
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN];
+    return qoff >= 0 && rmq_store_get(b->store, topic, qid, qoff, &m, err) == 0 ? m.store_ts : 0;
+}
+
+static void reply_body(struct rmq_conn *c, const struct rmq_cmd *req, struct rmq_buf *body)
+{
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
+    resp.body = body->data;
+    resp.body_len = body->len;
+    rmq_broker_reply(c, &resp);
+    rmq_buf_free(body);
+}
+
+/* GET_TOPIC_STATS_INFO (202): per queue min, max and the last message's store time. */
+void rmq_handle_topic_stats(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *topic;
+    if (!rmq_broker_need_str(c, req, "topic", &topic))
+        return;
+    const struct rmq_topic_conf *tc = rmq_topics_get(&b->topics, topic);
+    if (!tc)
+        return rmq_broker_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist", topic);
+    int queues = tc->write_queue_nums > tc->read_queue_nums ? tc->write_queue_nums : tc->read_queue_nums;
+    struct rmq_buf body = {0};
+    rmq_buf_addstr(&body, "{\"offsetTable\":{");
+    for (int q = 0; q < queues; q++) {
+        const struct rmq_cq *cq = rmq_store_queue(b->store, topic, q);
+        int64_t min = cq ? cq->min_offset : 0, max = cq ? cq->max_offset : 0;
+        if (q)
+            rmq_buf_addstr(&body, ",");
+        put_mq_key(&body, b->conf->broker.name, topic, q);
+        rmq_buf_printf(&body, ":{\"lastUpdateTimestamp\":%lld,\"maxOffset\":%lld,\"minOffset\":%lld}",
+                       (long long)last_store_time(b, topic, q, max - 1), (long long)max, (long long)min);
+    }
+    rmq_buf_addstr(&body, "},\"topicPutTps\":0.0}");
+    reply_body(c, req, &body);
+}
+
+struct consume_stats {
+    struct rmq_broker *b;
+    const char *group, *only_topic;
+    struct rmq_buf *out;
+    int n;
+    char last[RMQ_META_NAME_MAX + 1];   /* the table holds a topic's queues together */
+};
+
+static void stats_topic(struct consume_stats *st, const char *topic)
+{
+    const struct rmq_topic_conf *tc = rmq_topics_get(&st->b->topics, topic);
+    for (int q = 0; tc && q < tc->read_queue_nums; q++) {
+        const struct rmq_cq *cq = rmq_store_queue(st->b->store, topic, q);
+        int64_t off = rmq_offset_table_get(st->b->offsets, topic, st->group, q);
+        if (off < 0)
+            off = 0;
+        if (st->n++)
+            rmq_buf_addstr(st->out, ",");
+        put_mq_key(st->out, st->b->conf->broker.name, topic, q);
+        rmq_buf_printf(st->out, ":{\"brokerOffset\":%lld,\"consumerOffset\":%lld,\"lastTimestamp\":%lld,\"pullOffset\":%lld}",
+                       (long long)(cq ? cq->max_offset : 0), (long long)off,
+                       (long long)last_store_time(st->b, topic, q, off - 1), (long long)off);
+    }
+}
+
+static int stats_each(void *arg, const char *topic, const char *group, int32_t qid, int64_t off)
+{
+    struct consume_stats *st = arg;
+    /* one visit per topic: the table walks a (topic, group) entry's queues together */
+    if (strcmp(group, st->group) || !strcmp(topic, st->last))
+        return 0;
+    snprintf(st->last, sizeof st->last, "%s", topic);
+    stats_topic(st, topic);
+    return 0;
+}
+
+/* GET_CONSUME_STATS (208): for each topic the group has offsets in (or the one asked for),
+ * per queue the broker's max offset and the group's committed offset (PROTOCOL §2.13). */
+void rmq_handle_consume_stats(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    const char *group;
+    if (!rmq_broker_need_str(c, req, "consumerGroup", &group))
+        return;
+    const char *topic = rmq_cmd_ext(req, "topic");
+    struct rmq_buf body = {0};
+    rmq_buf_addstr(&body, "{\"consumeTps\":0.0,\"offsetTable\":{");
+    struct consume_stats st = {b, group, topic && *topic ? topic : NULL, &body, 0, ""};
+    if (st.only_topic)
+        stats_topic(&st, st.only_topic);
+    else
+        rmq_offset_table_foreach(b->offsets, stats_each, &st);
+    rmq_buf_addstr(&body, "}}");
+    reply_body(c, req, &body);
+}
+
+/* GET_BROKER_RUNTIME_INFO (28): a KVTable of the figures tools show (PROTOCOL §2.12). */
+void rmq_handle_runtime_info(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    int64_t min = rmq_store_min_phys(b->store), max = rmq_store_written(b->store);
+    struct rmq_buf body = {0};
+    rmq_buf_printf(&body,
+                   "{\"table\":{\"brokerVersionDesc\":\"V4_9_8\",\"brokerActive\":\"true\","
+                   "\"commitLogMinOffset\":\"%lld\",\"commitLogMaxOffset\":\"%lld\","
+                   "\"remainHowManyDataToFlush\":\"%lld\",\"putTps\":\"0.0 0.0 0.0\","
+                   "\"getTransferedTps\":\"0.0 0.0 0.0\",\"getTransferredTps\":\"0.0 0.0 0.0\","
+                   "\"pageCacheLockTimeMills\":\"0\",\"sendThreadPoolQueueSize\":\"0\","
+                   "\"sendThreadPoolQueueHeadWaitTimeMills\":\"0\",\"pullThreadPoolQueueSize\":\"0\","
+                   "\"pullThreadPoolQueueHeadWaitTimeMills\":\"0\",\"bootTimestamp\":\"%lld\"}}",
+                   (long long)min, (long long)max, (long long)(max - rmq_store_flushed(b->store)),
+                   (long long)b->boot_ms);
+    reply_body(c, req, &body);
 }

@@ -32,6 +32,9 @@ static const struct {
     {RMQ_REQ_QUERY_MESSAGE, rmq_handle_query_message},
     {RMQ_REQ_UNREGISTER_CLIENT, rmq_handle_unregister},
     {RMQ_REQ_GET_CONSUMER_LIST_BY_GROUP, rmq_handle_consumer_list},
+    {RMQ_REQ_GET_TOPIC_STATS_INFO, rmq_handle_topic_stats},
+    {RMQ_REQ_GET_CONSUME_STATS, rmq_handle_consume_stats},
+    {RMQ_REQ_GET_BROKER_RUNTIME_INFO, rmq_handle_runtime_info},
     {RMQ_REQ_PULL_MESSAGE, rmq_handle_pull},
     {RMQ_REQ_QUERY_CONSUMER_OFFSET, rmq_handle_query_offset},
     {RMQ_REQ_UPDATE_CONSUMER_OFFSET, rmq_handle_update_offset},
@@ -232,6 +235,7 @@ int rmq_broker_open(struct rmq_broker **out, const struct rmq_conf *conf, char *
     if (!b)
         return rmq_seterr(err, -ENOMEM, "out of memory");
     b->conf = conf;
+    b->boot_ms = rmq_now_ms();
     b->loop = ev_loop_new(EVFLAG_AUTO);
     char config_dir[PATH_MAX];
     snprintf(config_dir, sizeof config_dir, "%s/config", conf->store.root_dir);

@@ -40,6 +40,7 @@ struct rmq_broker {
     struct rmq_server *server;
     struct rmq_clients clients;
     int64_t next_client_scan;
+    int64_t boot_ms;
 
     ev_prepare commit;            /* one store commit per loop iteration: group commit */
     ev_async flushed;             /* the flusher made more durable (SYNC_FLUSH) */
@@ -88,6 +89,9 @@ void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struc
 void rmq_handle_view_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_query_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_topic_stats(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_consume_stats(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_runtime_info(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_unregister(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_consumer_list(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 /* clients: the members of group changed; tell the remaining ones (NOTIFY_CONSUMER_IDS_CHANGED) */

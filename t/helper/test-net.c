@@ -1,7 +1,7 @@
 /*
  * test-net.c — rmq-test-tool's wire subcommands, for testing daemons over their sockets:
  *   request ADDR CODE [KEY=VALUE...] [--body TEXT | --body-file F | --batch B1,B2,...]
- *           [--binary] [--count N]
+ *           [--binary] [--count N] [--show-body]
  *       sends N requests (opaque 1..N) on one connection, then prints each response as
  *       one line: code=C remark=R KEY=VALUE... body_len=N
  *   raw ADDR HEX [--then-request CODE]
@@ -78,6 +78,8 @@ static uint8_t *read_frame(int fd, size_t *len)
     return f;
 }
 
+static bool show_body;
+
 static void print_response(const uint8_t *frame, size_t len)
 {
     struct rmq_cmd c;
@@ -92,6 +94,8 @@ static void print_response(const uint8_t *frame, size_t len)
     for (uint32_t i = 0; i < c.next; i++)
         printf(" %s=%s", c.ext[i].key, c.ext[i].val);
     printf(" body_len=%zu\n", c.body_len);
+    if (show_body && c.body_len)
+        printf("body=%.*s\n", (int)c.body_len, (const char *)c.body);
     rmq_cmd_free(&c);
 }
 
@@ -152,6 +156,8 @@ int tt_request(int argc, char **argv)
             i++;
         else if (!strcmp(argv[i], "--binary"))
             continue;
+        else if (!strcmp(argv[i], "--show-body"))
+            show_body = true;
         else if (eq && eq != argv[i])
             rmq_cmd_set_extn(&req, argv[i], (size_t)(eq - argv[i]), eq + 1, strlen(eq + 1));
         else
