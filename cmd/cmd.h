@@ -21,6 +21,8 @@
 #include <stdio.h>
 
 int cmd_broker(int argc, char **argv);
+int cmd_produce(int argc, char **argv);
+int cmd_consume(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -19,6 +19,8 @@ struct command {
 
 static const struct command commands[] = {
     {"broker", cmd_broker, "run a broker (store + RocketMQ remoting protocol)"},
+    {"produce", cmd_produce, "send messages from standard input or arguments to a topic"},
+    {"consume", cmd_consume, "print a topic's messages for a consumer group"},
     {"config", cmd_config, "check a broker or name server configuration file"},
     {"store", cmd_store, "verify, inspect and dump a store directory offline"},
     {"bench", cmd_bench, "measure the store (and later the broker)"},

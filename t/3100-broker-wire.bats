@@ -53,6 +53,7 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   stop_broker
   "$RMQ" store verify "$T/store"
   run "$RMQ" store dump "$T/store" --topic TopicTest --queue 0
+  assert_contains "store host: 127.0.0.1:$PORT"     # brokerIP1:listenPort, as clients need it
   assert_contains "hello"
   assert_contains "world"
   [ ! -e "$T/store/abort" ]

@@ -278,6 +278,7 @@ int rmq_store_put(struct rmq_store *s, const struct rmq_msg_in *in, struct rmq_p
     int64_t now = rmq_now_ms();
     struct rmq_msg_in m = *in;
     m.with_record_crc = s->o.record_crc;
+    m.store_host = s->o.store_host;   /* the broker's brokerIP1:listenPort, whoever writes */
     int rc = rmq_cl_append(&s->cl, &m, qoff, now, &r->phys, &r->size, err);
     if (rc == -ENOSPC)
         return rmq_seterr(err, RMQ_EFULL, "disk full: cannot create the next commitlog segment in '%s'",

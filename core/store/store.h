@@ -57,7 +57,7 @@ struct rmq_store_opts {
     int flush_cq_interval_ms;      /* flushIntervalConsumeQueue, 1000 (also the checkpoint) */
     size_t max_message_size;       /* maxMessageSize, 4 MiB (body bytes) */
     bool record_crc;               /* write the __CRC32# whole-record CRC, true */
-    struct rmq_host store_host;    /* brokerIP1:listenPort */
+    struct rmq_host store_host;    /* brokerIP1:listenPort, written into every record */
     /* retention */
     const char *delete_when;       /* deleteWhen, "04" (hours, ';'-separated) */
     int file_reserved_hours;       /* fileReservedTime, 72 */

@@ -336,6 +336,12 @@ static void cpp_and_go_clients(void **state)
     assert_null(c.remark);
     assert_int_equal(c.next, 0);
     rmq_cmd_free(&c);
+    assert_int_equal(decode_json("{\"language\":null}", &c, err), 0);
+    assert_int_equal(c.language, RMQ_LANG_JAVA);
+    rmq_cmd_free(&c);
+    assert_int_equal(decode_json("{\"language\":true}", &c, err), 0);
+    assert_int_equal(c.language, RMQ_LANG_OTHER);
+    rmq_cmd_free(&c);
     assert_int_equal(decode_json("{\"language\":\"NODE_JS\",\"remark\":42}", &c, err), 0);
     assert_int_equal(c.language, RMQ_LANG_NODE_JS);
     assert_string_equal(c.remark, "42");
@@ -746,6 +752,8 @@ static void binary_rejections(void **state)
     CASE(RMQ_EINVAL, 0, 0, 0, 0, 0, 0, 0, 8, 0, 1, 'k', 0, 0, 0, 2, 'v');  /* value past end */
     CASE(RMQ_EINVAL, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 'k', 0, 0, 0, 1, 'v', 0); /* stray byte */
     CASE(0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 1, 'k', 0, 0, 0, 1, 'v');           /* one entry */
+    CASE(RMQ_EINVAL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 'k', 0, 0, 0, 1, 'v');  /* entry after extLen 0 */
+    CASE(RMQ_EINVAL, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 'k', 0, 0, 0, 1, 'v');  /* extLen short */
 #undef CASE
     /* zero-length keys and values are null in Java: dropped; a repeated key keeps the last */
     static const uint8_t h[] = {
@@ -770,6 +778,22 @@ static void binary_rejections(void **state)
     assert_int_equal(c.ext[1].klen, 2);
     assert_int_equal(c.ext[1].vlen, 2);
     assert_int_equal(c.body_len, 1);
+    rmq_cmd_free(&c);
+    free(f);
+    /* a remark is text up to its first NUL; one that starts with NUL is no remark (the
+     * fuzzer found "" decoding here but encoding back as absent) */
+    static const uint8_t r[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 'a', 'b',
+                                0, 0, 0, 0};
+    f = mkframe(1, r, sizeof r, NULL, 0, &len);
+    assert_int_equal(rmq_cmd_decode(f, len, &c, err), 0);
+    assert_null(c.remark);
+    rmq_cmd_free(&c);
+    free(f);
+    static const uint8_t r2[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 'a', 0, 'b',
+                                 0, 0, 0, 0};
+    f = mkframe(1, r2, sizeof r2, NULL, 0, &len);
+    assert_int_equal(rmq_cmd_decode(f, len, &c, err), 0);
+    assert_string_equal(c.remark, "a");
     rmq_cmd_free(&c);
     free(f);
     /* negative code and version are sign-extended */

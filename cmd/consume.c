@@ -1,0 +1,415 @@
+/*
+ * consume.c — `rmq consume`: print a topic's messages for a consumer group, and commit
+ * the group's offsets so that the next run continues where this one stopped.
+ *
+ * What counts as consumed is what reached standard output. Messages are formatted into a
+ * buffer, written with write(2) after each pull's batch, and only then acknowledged to the
+ * consumer (core/client/consumer.h), which commits acknowledged offsets. When stdout is a
+ * pipe whose reader goes away (`| head -3`), the bytes still sitting unread in the pipe
+ * (FIONREAD) are not counted either: a small history of (queue, offset, output position)
+ * reaching back one pipe buffer lets the acknowledgements be wound back to the last
+ * message the reader actually took. (What the reader took and then dropped, such as the
+ * rest of head's buffer, cannot be known from here.)
+ */
+#include "cmd.h"
+
+#include "client/admin.h"
+#include "client/consumer.h"
+#include "client/format.h"
+#include "client/rpc.h"
+#include "proto/codes.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: rmq consume -g GROUP [-b ADDR] [options] TOPIC\n"
+    "\n"
+    "Prints TOPIC's messages, one body per line, and commits GROUP's offsets so that the\n"
+    "next run with the same group continues after the last message printed.\n"
+    "\n"
+    "  -b, --broker ADDR     broker address, host:port or unix:/path\n"
+    "                        (default $RMQ_BROKER, else 127.0.0.1:10911)\n"
+    "  -g, --group GROUP     consumer group (required)\n"
+    "  -f, --format FMT      print each message as FMT (default '%b\\n'):\n"
+    "                        %b body  %t topic  %k keys  %q queue id  %o queue offset\n"
+    "                        %i msg id  %T tag  %O offset msg id  %s body size\n"
+    "                        %B born time  %S store time (ms)  %% percent;\n"
+    "                        escapes \\n \\t \\r \\0 \\\\\n"
+    "      --json            print each message as one JSON line\n"
+    "  -n, --count N         stop after N messages\n"
+    "  -e, --exit-at-end     stop when every queue is at its end (else wait for more)\n"
+    "      --from WHERE      start at 'first', 'last', or a TIME: milliseconds since the\n"
+    "                        epoch, YYYY-MM-DD[THH:MM[:SS]][Z] (local time unless Z), or\n"
+    "                        -N{s,m,h,d} ago; overrides the group's committed offsets\n"
+    "                        (default: the committed offsets, else the first message)\n"
+    "      --tag EXPR        only messages tagged so: 'TagA' or 'TagA || TagB'\n"
+    "      --batch N         messages per pull request (default 32)\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "SIGINT and SIGTERM stop it after committing (exit 0). A closed output pipe stops it\n"
+    "quietly, committing only what was read. Exit status: 0 ok, 1 error, 2 usage error.\n";
+
+enum { O_JSON = 256, O_FROM, O_TAG, O_BATCH };
+
+static const struct option longopts[] = {
+    {"broker", required_argument, NULL, 'b'}, {"group", required_argument, NULL, 'g'},
+    {"format", required_argument, NULL, 'f'}, {"json", no_argument, NULL, O_JSON},
+    {"count", required_argument, NULL, 'n'},  {"exit-at-end", no_argument, NULL, 'e'},
+    {"from", required_argument, NULL, O_FROM}, {"tag", required_argument, NULL, O_TAG},
+    {"batch", required_argument, NULL, O_BATCH}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* An acknowledgement waiting for its bytes to be known read: queue qid is done up to off
+ * once the output stream has passed position end. */
+struct ack {
+    int qid;
+    int64_t off;
+    uint64_t end;
+};
+
+struct cons {
+    struct ev_loop *loop;
+    struct rmq_consumer *c;
+    struct rmq_format fmt;
+    bool json;
+    long count, printed;
+    struct rmq_buf out;
+    uint64_t out_pos;          /* stream position of out.data[0] */
+    uint64_t written;          /* bytes write(2) took */
+    struct ack *hist;          /* acknowledgements not yet surely read, in stream order */
+    size_t nhist, hist_cap;
+    int64_t *base;             /* per queue: acknowledged and surely read */
+    int nq;
+    bool fifo, pipe_closed, interrupted, failed;
+    size_t pipe_size;
+    ev_signal sigint, sigterm;
+    ev_io hup;
+};
+
+static void remember(struct cons *s, int qid, int64_t off)
+{
+    if (s->nhist == s->hist_cap) {
+        s->hist_cap = s->hist_cap ? 2 * s->hist_cap : 256;
+        s->hist = realloc(s->hist, s->hist_cap * sizeof *s->hist);
+        if (!s->hist) {
+            fprintf(stderr, "rmq consume: out of memory\n");
+            exit(1);
+        }
+    }
+    s->hist[s->nhist++] = (struct ack){qid, off, s->out_pos + s->out.len};
+}
+
+/* Acknowledges what has been read by now: everything written, less what a pipe still
+ * holds. Entries that are surely read (a whole pipe buffer behind) are retired. */
+static void acknowledge(struct cons *s, uint64_t read_upto)
+{
+    int64_t *ack = malloc((size_t)s->nq * sizeof *ack);
+    if (!ack)
+        exit(1);
+    memcpy(ack, s->base, (size_t)s->nq * sizeof *ack);
+    size_t keep = 0;
+    for (size_t i = 0; i < s->nhist; i++) {
+        struct ack *a = &s->hist[i];
+        if (a->end <= read_upto)
+            ack[a->qid] = a->off;
+        if (a->end + s->pipe_size <= s->written && keep == i)
+            s->base[a->qid] = a->off, keep = i + 1;   /* retired */
+    }
+    if (keep) {
+        memmove(s->hist, s->hist + keep, (s->nhist - keep) * sizeof *s->hist);
+        s->nhist -= keep;
+    }
+    for (int q = 0; q < s->nq; q++)
+        rmq_consumer_ack(s->c, q, ack[q]);
+    free(ack);
+}
+
+/* The reader of our pipe is gone: stop, counting only what it read. */
+static void pipe_gone(struct cons *s)
+{
+    int unread = 0;
+    if (!s->fifo || ioctl(1, FIONREAD, &unread) != 0 || unread < 0)
+        unread = 0;
+    s->pipe_closed = true;
+    acknowledge(s, s->written - ((uint64_t)unread < s->written ? (uint64_t)unread : s->written));
+    rmq_consumer_stop(s->c);
+    ev_break(s->loop, EVBREAK_ALL);
+}
+
+/* Writes the buffered output; acknowledges what it carried. */
+static void flush_out(struct cons *s)
+{
+    size_t done = 0;
+    while (done < s->out.len && !s->pipe_closed) {
+        ssize_t n = write(1, s->out.data + done, s->out.len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (errno == EPIPE) {
+                pipe_gone(s);
+                return;
+            }
+            fprintf(stderr, "rmq consume: cannot write to standard output: %s\n", strerror(errno));
+            s->failed = true;
+            rmq_consumer_stop(s->c);
+            ev_break(s->loop, EVBREAK_ALL);
+            return;
+        }
+        done += (size_t)n;
+        s->written += (size_t)n;
+    }
+    s->out_pos += s->out.len;
+    rmq_buf_reset(&s->out);
+    if (s->out.cap > (4u << 20))
+        rmq_buf_free(&s->out);
+    acknowledge(s, s->written);
+}
+
+static int on_message(void *arg, int qid, const struct rmq_consumed *c)
+{
+    struct cons *s = arg;
+    if (s->json)
+        rmq_format_json(&s->out, c);
+    else
+        rmq_format_render(&s->out, &s->fmt, c);
+    remember(s, qid, c->m->queue_offset + 1);
+    if (s->count && ++s->printed >= s->count) {
+        ev_break(s->loop, EVBREAK_ALL);
+        return 1;
+    }
+    return 0;
+}
+
+static void on_batch_end(void *arg, int qid, int64_t next)
+{
+    struct cons *s = arg;
+    remember(s, qid, next);
+    flush_out(s);
+}
+
+static void on_end(void *arg)
+{
+    struct cons *s = arg;
+    ev_break(s->loop, EVBREAK_ALL);
+}
+
+static void on_warning(void *arg, const char *text)
+{
+    fprintf(stderr, "rmq consume: warning: %s\n", text);
+}
+
+static void on_error(void *arg, int code, const char *text)
+{
+    struct cons *s = arg;
+    fprintf(stderr, "rmq consume: %s\n", text);
+    s->failed = true;
+    ev_break(s->loop, EVBREAK_ALL);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    struct cons *s = w->data;
+    s->interrupted = true;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_hup(struct ev_loop *loop, ev_io *w, int revents)
+{
+    pipe_gone(w->data);
+}
+
+/* --from TIME → ms since the epoch. */
+static int parse_time(const char *t, int64_t *out)
+{
+    char *end;
+    if (t[0] == '-' && t[1]) {
+        long long n = strtoll(t + 1, &end, 10);
+        long long unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : *end == 'h' ? 3600000 : *end == 'd' ? 86400000 : 0;
+        if (end == t + 1 || !unit || end[1] || n < 0)
+            return -1;
+        *out = rmq_now_ms() - n * unit;
+        return 0;
+    }
+    if (strspn(t, "0123456789") == strlen(t) && *t) {
+        *out = strtoll(t, NULL, 10);
+        return 0;
+    }
+    static const char *const forms[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
+                                        "%Y-%m-%d %H:%M", "%Y-%m-%d"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        struct tm tm = {0};
+        const char *rest = strptime(t, forms[i], &tm);
+        if (!rest || (*rest && strcmp(rest, "Z") != 0))
+            continue;
+        tm.tm_isdst = -1;
+        time_t secs = *rest == 'Z' ? timegm(&tm) : mktime(&tm);
+        *out = (int64_t)secs * 1000;
+        return 0;
+    }
+    return -1;
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents) {}
+
+/* The topic's queues. Without --exit-at-end a topic that does not exist yet is waited for
+ * (it appears with the first message sent to it), as a Java consumer keeps looking. */
+static int wait_for_topic(struct cons *s, struct rmq_rpc *rpc, const struct rmq_consumer_opts *co,
+                          struct rmq_topic_info *ti, char *err)
+{
+    bool said = false;
+    for (;;) {
+        int rc = rmq_admin_topic(rpc, co->topic, ti, NULL, err);
+        if (rc != RMQ_RESP_TOPIC_NOT_EXIST || co->stop_at_end || s->interrupted)
+            return rc == RMQ_RESP_TOPIC_NOT_EXIST && s->interrupted ? 0 : rc;
+        if (!said)
+            fprintf(stderr, "rmq consume: %s; waiting for it\n", err);
+        said = true;
+        ev_timer tick;
+        ev_timer_init(&tick, on_tick, 1., 0.);
+        ev_timer_start(s->loop, &tick);
+        while (ev_is_active(&tick) && !s->interrupted)
+            ev_run(s->loop, EVRUN_ONCE);
+        ev_timer_stop(s->loop, &tick);
+    }
+}
+
+static int run(struct cons *s, struct rmq_rpc *rpc, struct rmq_consumer_opts *co, enum rmq_from from, int64_t ts)
+{
+    char err[RMQ_ERRLEN];
+    struct rmq_topic_info ti;
+    ev_signal_init(&s->sigint, on_signal, SIGINT);
+    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+    s->sigint.data = s->sigterm.data = s;
+    ev_signal_start(s->loop, &s->sigint);
+    ev_signal_start(s->loop, &s->sigterm);
+    int rc = rmq_rpc_connect_wait(rpc, err);
+    if (rc == 0)
+        rc = wait_for_topic(s, rpc, co, &ti, err);
+    if (rc || s->interrupted) {
+        ev_signal_stop(s->loop, &s->sigint);
+        ev_signal_stop(s->loop, &s->sigterm);
+        return rc ? cmd_fail("consume", "%s", err) : 0;
+    }
+    co->queues = ti.read_queues;
+    if (!(s->c = rmq_consumer_new(rpc, co, err)))
+        return cmd_fail("consume", "%s", err);
+    s->nq = co->queues;
+    if ((rc = rmq_consumer_seek(s->c, from, ts, err)))
+        return cmd_fail("consume", "cannot find where to start: %s", err);
+    s->base = calloc((size_t)s->nq, sizeof *s->base);
+    if (!s->base)
+        return cmd_fail("consume", "out of memory");
+    for (int q = 0; q < s->nq; q++)
+        s->base[q] = rmq_consumer_acked(s->c, q);
+
+    struct stat st;
+    s->fifo = fstat(1, &st) == 0 && S_ISFIFO(st.st_mode);
+    if (s->fifo) {
+        int sz = fcntl(1, F_GETPIPE_SZ);
+        s->pipe_size = sz > 0 ? (size_t)sz : 65536;
+        ev_io_init(&s->hup, on_hup, 1, EV_READ);   /* a write end turns readable only on error */
+        s->hup.data = s;
+        ev_io_start(s->loop, &s->hup);
+    }
+    rmq_consumer_start(s->c);
+    if (!s->failed && !s->interrupted)
+        ev_run(s->loop, 0);
+    rmq_consumer_stop(s->c);
+    if (s->fifo)
+        ev_io_stop(s->loop, &s->hup);
+    ev_signal_stop(s->loop, &s->sigint);
+    ev_signal_stop(s->loop, &s->sigterm);
+    if (!s->pipe_closed && !s->failed)
+        flush_out(s);   /* what --count stopped in the middle of a batch */
+    if ((rc = rmq_consumer_commit(s->c, err))) {
+        fprintf(stderr, "rmq consume: %s\n", err);
+        return 1;
+    }
+    return s->failed ? 1 : 0;
+}
+
+int cmd_consume(int argc, char **argv)
+{
+    const char *addr_text = getenv("RMQ_BROKER"), *format = "%b\\n";
+    struct rmq_consumer_opts co = {0};
+    enum rmq_from from = RMQ_FROM_COMMITTED;
+    int64_t ts = 0;
+    struct cons s = {0};
+    char err[RMQ_ERRLEN], *end;
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "b:g:f:n:eh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'b': addr_text = optarg; break;
+        case 'g': co.group = optarg; break;
+        case 'f': format = optarg; break;
+        case O_JSON: s.json = true; break;
+        case 'n':
+            s.count = strtol(optarg, &end, 10);
+            if (*end || end == optarg || s.count < 1)
+                return cmd_usage_error(usage, "consume", "--count must be a positive number");
+            break;
+        case 'e': co.stop_at_end = true; break;
+        case O_FROM:
+            if (!strcmp(optarg, "first"))
+                from = RMQ_FROM_FIRST;
+            else if (!strcmp(optarg, "last"))
+                from = RMQ_FROM_LAST;
+            else if (parse_time(optarg, &ts) == 0)
+                from = RMQ_FROM_TIME;
+            else
+                return cmd_usage_error(usage, "consume", "--from '%s': expected first, last or a time", optarg);
+            break;
+        case O_TAG: co.subscription = optarg; break;
+        case O_BATCH:
+            co.batch = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || co.batch < 1 || co.batch > 1024)
+                return cmd_usage_error(usage, "consume", "--batch must be from 1 to 1024");
+            break;
+        case 'h': fputs(usage, stdout); return 0;
+        default:
+            return cmd_usage_error(usage, "consume", "bad option or missing argument: '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return cmd_usage_error(usage, "consume", optind >= argc ? "missing TOPIC" : "too many arguments");
+    co.topic = argv[optind];
+    if (!co.group)
+        return cmd_usage_error(usage, "consume", "missing -g GROUP");
+    if (!s.json && rmq_format_parse(&s.fmt, format, err))
+        return cmd_usage_error(usage, "consume", "--format: %s", err);
+    struct rmq_addr addr;
+    if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err))
+        return cmd_usage_error(usage, "consume", "--broker: %s", err);
+
+    s.loop = EV_DEFAULT;
+    co.on_message = on_message;
+    co.on_batch_end = on_batch_end;
+    co.on_end = on_end;
+    co.on_warning = on_warning;
+    co.on_error = on_error;
+    co.arg = &s;
+    struct rmq_rpc *rpc = rmq_rpc_new(s.loop, &addr);
+    int rc = run(&s, rpc, &co, from, ts);
+    rmq_consumer_free(s.c);
+    rmq_rpc_free(rpc);
+    rmq_format_free(&s.fmt);
+    rmq_buf_free(&s.out);
+    free(s.hist);
+    free(s.base);
+    return rc;
+}

@@ -1,0 +1,410 @@
+/*
+ * produce.c — `rmq produce`: messages from stdin lines, NUL-separated records, the whole
+ * of stdin, or the arguments, sent pipelined to one broker (core/client/producer.h).
+ *
+ * Input is read on the loop (an ev_io on stdin) only while the producer has room, so a
+ * large input streams through a bounded amount of memory. Results are printed in input
+ * order, whatever order the replies come in: a small ring holds finished results until
+ * every earlier one is known.
+ */
+#include "cmd.h"
+
+#include "client/admin.h"
+#include "client/format.h"
+#include "client/producer.h"
+#include "client/props.h"
+#include "client/rpc.h"
+#include "proto/codes.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: rmq produce [-b ADDR] [options] TOPIC [MESSAGE...]\n"
+    "\n"
+    "Sends one message per line of standard input (or per MESSAGE argument) to TOPIC.\n"
+    "\n"
+    "  -b, --broker ADDR     broker address, host:port or unix:/path\n"
+    "                        (default $RMQ_BROKER, else 127.0.0.1:10911)\n"
+    "  -z, --null            records are separated by NUL bytes instead of newlines\n"
+    "      --whole           the whole of standard input is one message\n"
+    "  -t, --tag TAG         tag every message with TAG\n"
+    "  -k, --key KEY         add a key (repeatable; indexed by the broker)\n"
+    "  -p, --property K=V    add a user property (repeatable)\n"
+    "      --delay LEVEL     delay level 1..18 (RocketMQ's scheduled delivery)\n"
+    "  -g, --group GROUP     producer group (default rmq_producer)\n"
+    "      --json            print one JSON line per message: n, status, msgId,\n"
+    "                        offsetMsgId, queueId, queueOffset (or error)\n"
+    "      --window N        requests in flight (default 256)\n"
+    "      --retries N       further attempts for a failed message (default 2)\n"
+    "      --timeout MS      per-request timeout (default 3000)\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "Empty records are skipped (RocketMQ refuses empty bodies); n counts them anyway, so\n"
+    "it is the line number. Bodies over 4 KiB are LZ4-compressed. Exit status: 0 every\n"
+    "message was acknowledged, 1 some were not (each named on stderr), 2 usage error.\n";
+
+enum { O_WHOLE = 256, O_DELAY, O_JSON, O_WINDOW, O_RETRIES, O_TIMEOUT };
+
+static const struct option longopts[] = {
+    {"broker", required_argument, NULL, 'b'}, {"null", no_argument, NULL, 'z'},
+    {"whole", no_argument, NULL, O_WHOLE},    {"tag", required_argument, NULL, 't'},
+    {"key", required_argument, NULL, 'k'},    {"property", required_argument, NULL, 'p'},
+    {"delay", required_argument, NULL, O_DELAY}, {"group", required_argument, NULL, 'g'},
+    {"json", no_argument, NULL, O_JSON},      {"window", required_argument, NULL, O_WINDOW},
+    {"retries", required_argument, NULL, O_RETRIES}, {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+};
+
+/* A result waiting to be printed in input order. */
+struct slot {
+    bool used, done;
+    uint64_t n;
+    enum rmq_send_status status;
+    char *error;
+    char msg_id[40];
+    char offset_id[64];
+    int32_t qid;
+    int64_t qoff;
+};
+
+struct prod {
+    struct ev_loop *loop;
+    struct rmq_producer *p;
+    struct rmq_message tmpl;      /* tags, keys, properties for every message */
+    bool json, whole;
+    char sep;
+    char **args;                  /* MESSAGE arguments, or NULL: stdin */
+    int nargs, argi;
+    ev_io in;
+    bool eof;
+    struct rmq_buf inbuf;
+    size_t scan;                  /* inbuf bytes already searched for a separator */
+    uint64_t records;             /* input records seen (n of the last one) */
+    uint64_t seq, printed;        /* messages submitted / printed, in submission order */
+    struct slot *ring;
+    size_t ring_cap;
+    int failed;
+    bool input_error;
+    bool feeding;                 /* inside feed(): a result reported meanwhile needs no new feed */
+};
+
+static struct slot *slot_of(struct prod *pr, uint64_t seq) { return &pr->ring[seq % pr->ring_cap]; }
+
+static bool has_room(struct prod *pr)
+{
+    return rmq_producer_outstanding(pr->p) < (size_t)rmq_producer_window(pr->p) &&
+           pr->seq - pr->printed < pr->ring_cap;
+}
+
+static void print_ready(struct prod *pr)
+{
+    struct rmq_buf line = {0};
+    while (pr->printed < pr->seq && slot_of(pr, pr->printed)->done) {
+        struct slot *s = slot_of(pr, pr->printed);
+        rmq_buf_reset(&line);
+        if (s->status == RMQ_SEND_FAILED) {
+            fprintf(stderr, "rmq produce: message %llu not sent: %s\n", (unsigned long long)s->n, s->error);
+            if (pr->json) {
+                rmq_buf_printf(&line, "{\"n\":%llu,\"status\":\"FAILED\",\"msgId\":\"%s\",\"error\":",
+                               (unsigned long long)s->n, s->msg_id);
+                rmq_json_string(&line, s->error, strlen(s->error));
+                rmq_buf_addstr(&line, "}\n");
+            }
+        } else if (pr->json) {
+            rmq_buf_printf(&line, "{\"n\":%llu,\"status\":\"%s\",\"msgId\":\"%s\",\"offsetMsgId\":\"%s\","
+                           "\"queueId\":%d,\"queueOffset\":%lld}\n", (unsigned long long)s->n,
+                           rmq_send_status_name(s->status), s->msg_id, s->offset_id, (int)s->qid, (long long)s->qoff);
+        }
+        if (line.len)
+            fwrite(line.data, 1, line.len, stdout);
+        free(s->error);
+        memset(s, 0, sizeof *s);
+        pr->printed++;
+    }
+    rmq_buf_free(&line);
+}
+
+static void feed(struct prod *pr);
+
+static void on_result(void *arg, uint64_t seq, const struct rmq_send_result *r)
+{
+    struct prod *pr = arg;
+    struct slot *s = slot_of(pr, seq);
+    s->done = true;
+    s->status = r->status;
+    snprintf(s->msg_id, sizeof s->msg_id, "%s", r->msg_id);
+    snprintf(s->offset_id, sizeof s->offset_id, "%s", r->offset_msg_id);
+    s->qid = r->queue_id;
+    s->qoff = r->queue_offset;
+    if (r->status == RMQ_SEND_FAILED) {
+        pr->failed++;
+        s->error = strdup(r->error ? r->error : "failed");
+    }
+    print_ready(pr);
+    if (!pr->feeding)
+        feed(pr);
+}
+
+/* Submits one record (n = its input position). */
+static void submit(struct prod *pr, const void *body, size_t len)
+{
+    uint64_t n = ++pr->records;
+    if (len == 0)
+        return;
+    uint64_t seq = pr->seq++;
+    struct slot *s = slot_of(pr, seq);
+    s->used = true;
+    s->n = n;
+    struct rmq_message m = pr->tmpl;
+    m.body = body;
+    m.body_len = len;
+    char err[RMQ_ERRLEN];
+    if (rmq_producer_send(pr->p, &m, seq, err)) {
+        s->done = true;
+        s->status = RMQ_SEND_FAILED;
+        s->error = strdup(err);
+        pr->failed++;
+        print_ready(pr);
+    }
+}
+
+static void finish_if_done(struct prod *pr)
+{
+    if (pr->eof && rmq_producer_outstanding(pr->p) == 0 && pr->printed == pr->seq)
+        ev_break(pr->loop, EVBREAK_ALL);
+}
+
+static void feed_once(struct prod *pr);
+
+/* Sends what the input holds while there is room; reads more when it runs dry. A result
+ * can be reported from inside rmq_producer_send() (a message that fails at once): the
+ * flag keeps that from feeding recursively, one stack frame per input line. */
+static void feed(struct prod *pr)
+{
+    pr->feeding = true;
+    feed_once(pr);
+    pr->feeding = false;
+}
+
+static void feed_once(struct prod *pr)
+{
+    if (pr->args) {
+        while (pr->argi < pr->nargs && has_room(pr)) {
+            const char *a = pr->args[pr->argi++];
+            submit(pr, a, strlen(a));
+        }
+        pr->eof = pr->argi == pr->nargs;
+        finish_if_done(pr);
+        return;
+    }
+    size_t start = 0;
+    if (!pr->whole) {
+        while (has_room(pr) && start < pr->inbuf.len) {
+            uint8_t *p = pr->inbuf.data + start;
+            uint8_t *sep = memchr(p + pr->scan, pr->sep, pr->inbuf.len - start - pr->scan);
+            if (!sep) {
+                pr->scan = pr->inbuf.len - start;
+                break;
+            }
+            submit(pr, p, (size_t)(sep - p));
+            start += (size_t)(sep - p) + 1;
+            pr->scan = 0;
+        }
+        if (start) {
+            memmove(pr->inbuf.data, pr->inbuf.data + start, pr->inbuf.len - start);
+            pr->inbuf.len -= start;
+        }
+    }
+    bool pending = !pr->whole && pr->inbuf.len && memchr(pr->inbuf.data, pr->sep, pr->inbuf.len);
+    if (pr->eof) {
+        if (pr->inbuf.len && has_room(pr) && !pending) {   /* the last record, unterminated */
+            submit(pr, pr->inbuf.data, pr->inbuf.len);
+            pr->inbuf.len = 0;
+        }
+        if (!pr->inbuf.len)
+            finish_if_done(pr);
+        return;
+    }
+    if (has_room(pr) && !pending)
+        ev_io_start(pr->loop, &pr->in);
+    else
+        ev_io_stop(pr->loop, &pr->in);
+}
+
+static void on_stdin(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct prod *pr = w->data;
+    rmq_buf_reserve(&pr->inbuf, 256 * 1024);
+    ssize_t n = read(0, pr->inbuf.data + pr->inbuf.len, pr->inbuf.cap - pr->inbuf.len);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return;
+        fprintf(stderr, "rmq produce: cannot read standard input: %s\n", strerror(errno));
+        pr->input_error = true;
+        n = 0;
+    }
+    if (n == 0) {
+        pr->eof = true;
+        ev_io_stop(loop, w);
+    }
+    pr->inbuf.len += (size_t)n;
+    if (pr->eof && pr->whole) {
+        submit(pr, pr->inbuf.data, pr->inbuf.len);
+        pr->inbuf.len = 0;
+    }
+    feed(pr);
+}
+
+static int parse_num(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_produce(int argc, char **argv)
+{
+    const char *addr_text = getenv("RMQ_BROKER");
+    struct prod pr = {.sep = '\n'};
+    struct rmq_producer_opts po = {.retries = -1};
+    struct rmq_buf keys = {0}, props = {0};
+    char err[RMQ_ERRLEN];
+    long v;
+    int opt, rc = 0;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "b:zt:k:p:g:h", longopts, NULL)) != -1) {
+        const char *name, *val;
+        size_t nlen;
+        switch (opt) {
+        case 'b': addr_text = optarg; break;
+        case 'z': pr.sep = '\0'; break;
+        case O_WHOLE: pr.whole = true; break;
+        case 't': pr.tmpl.tags = optarg; break;
+        case 'k':
+            if (keys.len)
+                rmq_buf_add(&keys, " ", 1);
+            rmq_buf_addstr(&keys, optarg);
+            break;
+        case 'p': {
+            char nm[256];
+            if (rmq_props_split(optarg, &name, &nlen, &val, err) || nlen >= sizeof nm)
+                return cmd_usage_error(usage, "produce", "--property %s: expected NAME=VALUE", optarg);
+            snprintf(nm, sizeof nm, "%.*s", (int)nlen, name);
+            if (rmq_props_check(nm, val, strlen(val), true, err))
+                return cmd_usage_error(usage, "produce", "--property: %s", err);
+            rmq_props_add(&props, nm, val, strlen(val));
+            break;
+        }
+        case O_DELAY:
+            if (parse_num(optarg, 1, 18, &v))
+                return cmd_usage_error(usage, "produce", "--delay must be a level from 1 to 18");
+            pr.tmpl.delay_level = (int)v;
+            break;
+        case 'g': po.group = optarg; break;
+        case O_JSON: pr.json = true; break;
+        case O_WINDOW:
+            if (parse_num(optarg, 1, 65536, &v))
+                return cmd_usage_error(usage, "produce", "--window must be from 1 to 65536");
+            po.window = (int)v;
+            break;
+        case O_RETRIES:
+            if (parse_num(optarg, 0, 1000, &v))
+                return cmd_usage_error(usage, "produce", "--retries must be from 0 to 1000");
+            po.retries = (int)v;
+            break;
+        case O_TIMEOUT:
+            if (parse_num(optarg, 1, 3600000, &v))
+                return cmd_usage_error(usage, "produce", "--timeout must be from 1 to 3600000 ms");
+            po.timeout_ms = v;
+            break;
+        case 'h': fputs(usage, stdout); return 0;
+        default:
+            return cmd_usage_error(usage, "produce", "bad option or missing argument: '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cmd_usage_error(usage, "produce", "missing TOPIC");
+    po.topic = argv[optind++];
+    if (optind < argc) {
+        if (pr.whole || pr.sep == '\0')
+            return cmd_usage_error(usage, "produce", "MESSAGE arguments cannot be combined with --whole or -z");
+        pr.args = argv + optind;
+        pr.nargs = argc - optind;
+    }
+    struct rmq_addr addr;
+    if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err))
+        return cmd_usage_error(usage, "produce", "--broker: %s", err);
+    if (keys.len) {
+        rmq_buf_add(&keys, "", 1);
+        pr.tmpl.keys = (const char *)keys.data;
+    }
+    pr.tmpl.props = (const char *)props.data;
+    pr.tmpl.props_len = props.len;
+
+    pr.loop = EV_DEFAULT;
+    struct rmq_rpc *rpc = rmq_rpc_new(pr.loop, &addr);
+    if (rmq_rpc_connect_wait(rpc, err)) {
+        rmq_rpc_free(rpc);
+        rmq_buf_free(&keys);
+        rmq_buf_free(&props);
+        return cmd_fail("produce", "%s", err);
+    }
+    /* how many queues to spread over: the topic's, or 4 for one the broker will create */
+    struct rmq_topic_info ti, tbw;
+    int qrc = rmq_admin_topic(rpc, po.topic, &ti, &tbw, err);
+    if (qrc == 0)
+        po.queues = ti.write_queues;
+    else if (qrc == RMQ_RESP_TOPIC_NOT_EXIST)
+        po.queues = tbw.write_queues > 0 && tbw.write_queues < 4 ? tbw.write_queues : 4;
+    else if (qrc < 0) {
+        rmq_rpc_free(rpc);
+        rmq_buf_free(&keys);
+        rmq_buf_free(&props);
+        return cmd_fail("produce", "%s", err);
+    } else {
+        po.queues = 4;   /* a broker that does not list topics: let it create with 4 */
+    }
+    if (po.queues < 1) {
+        rmq_rpc_free(rpc);
+        return cmd_fail("produce", "topic '%s' has no write queues on %s", po.topic, rmq_rpc_peer(rpc));
+    }
+    po.on_result = on_result;
+    po.arg = &pr;
+    pr.p = rmq_producer_new(rpc, &po);
+    pr.ring_cap = 2 * (size_t)rmq_producer_window(pr.p) + 16;
+    pr.ring = calloc(pr.ring_cap, sizeof *pr.ring);
+    if (!pr.ring)
+        return cmd_fail("produce", "out of memory");
+    ev_io_init(&pr.in, on_stdin, 0, EV_READ);
+    pr.in.data = &pr;
+    if (pr.args)
+        feed(&pr);
+    else
+        ev_io_start(pr.loop, &pr.in);
+    if (!(pr.eof && pr.printed == pr.seq && rmq_producer_outstanding(pr.p) == 0))
+        ev_run(pr.loop, 0);
+    print_ready(&pr);
+
+    ev_io_stop(pr.loop, &pr.in);
+    rmq_producer_free(pr.p);
+    rmq_rpc_free(rpc);
+    free(pr.ring);
+    rmq_buf_free(&pr.inbuf);
+    rmq_buf_free(&keys);
+    rmq_buf_free(&props);
+    if (pr.failed || pr.input_error)
+        rc = 1;
+    return rc;
+}

@@ -1,0 +1,214 @@
+/*
+ * format.c — format strings and JSON lines for consumed messages.
+ */
+#include "client/format.h"
+
+#include "proto/msg.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char directives[] = "btkqoiTOsBS%";
+
+int rmq_format_parse(struct rmq_format *f, const char *text, char *err)
+{
+    size_t n = strlen(text), o = 0;
+    f->spec = malloc(n + 1);
+    if (!f->spec)
+        rmq_panic("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char ch = text[i];
+        if (ch == '%') {
+            if (i + 1 == n || !strchr(directives, text[i + 1]) || text[i + 1] == 0) {
+                rmq_format_free(f);
+                return rmq_seterr(err, RMQ_EINVAL, "unknown directive '%%%.1s' in format (known: %%b %%t %%k %%q %%o %%i %%T %%O %%s %%B %%S %%%%)",
+                                  i + 1 < n ? text + i + 1 : "");
+            }
+            f->spec[o++] = '%';
+            f->spec[o++] = text[++i];
+        } else if (ch == '\\' && i + 1 < n) {
+            char e = text[++i];
+            switch (e) {
+            case 'n': f->spec[o++] = '\n'; break;
+            case 't': f->spec[o++] = '\t'; break;
+            case 'r': f->spec[o++] = '\r'; break;
+            case '0': f->spec[o++] = '\0'; break;
+            case '\\': f->spec[o++] = '\\'; break;
+            default:
+                rmq_format_free(f);
+                return rmq_seterr(err, RMQ_EINVAL, "unknown escape '\\%c' in format (known: \\n \\t \\r \\0 \\\\)", e);
+            }
+        } else {
+            f->spec[o++] = ch;
+        }
+    }
+    f->len = o;
+    return 0;
+}
+
+void rmq_format_free(struct rmq_format *f)
+{
+    free(f->spec);
+    f->spec = NULL;
+    f->len = 0;
+}
+
+static void add_offset_id(struct rmq_buf *out, const struct rmq_msg *m)
+{
+    char id[64];
+    int n = rmq_msg_offset_id(id, &m->store_host, m->phys_offset);
+    rmq_buf_add(out, id, (size_t)n);
+}
+
+void rmq_format_render(struct rmq_buf *out, const struct rmq_format *f, const struct rmq_consumed *c)
+{
+    const struct rmq_msg *m = c->m;
+    for (size_t i = 0; i < f->len; i++) {
+        const char *lit = f->spec + i;
+        size_t run = 0;
+        while (i + run < f->len && f->spec[i + run] != '%')
+            run++;
+        if (run) {
+            rmq_buf_add(out, lit, run);
+            i += run - 1;
+            continue;
+        }
+        char d = f->spec[++i];
+        switch (d) {
+        case 'b': rmq_buf_add(out, c->body, c->body_len); break;
+        case 't': rmq_buf_add(out, m->topic, m->topic_len); break;
+        case 'k': if (c->keys) rmq_buf_add(out, c->keys, c->keys_len); break;
+        case 'T': if (c->tags) rmq_buf_add(out, c->tags, c->tags_len); break;
+        case 'q': rmq_buf_printf(out, "%d", (int)m->queue_id); break;
+        case 'o': rmq_buf_printf(out, "%" PRId64, m->queue_offset); break;
+        case 'i': rmq_buf_add(out, c->msg_id, c->msg_id_len); break;
+        case 'O': add_offset_id(out, m); break;
+        case 's': rmq_buf_printf(out, "%zu", c->body_len); break;
+        case 'B': rmq_buf_printf(out, "%" PRId64, m->born_ts); break;
+        case 'S': rmq_buf_printf(out, "%" PRId64, m->store_ts); break;
+        default: rmq_buf_add(out, "%", 1); break;
+        }
+    }
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is not one. */
+static size_t utf8_len(const uint8_t *s, size_t n)
+{
+    uint8_t b = s[0];
+    size_t len;
+    uint32_t cp;
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF)
+        len = 2, cp = b & 0x1F;
+    else if (b >= 0xE0 && b <= 0xEF)
+        len = 3, cp = b & 0x0F;
+    else if (b >= 0xF0 && b <= 0xF4)
+        len = 4, cp = b & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return len;
+}
+
+void rmq_json_string(struct rmq_buf *out, const void *str, size_t n)
+{
+    const uint8_t *s = str;
+    rmq_buf_add(out, "\"", 1);
+    size_t i = 0;
+    while (i < n) {
+        size_t run = 0;
+        /* copy plain ASCII runs at once */
+        while (i + run < n && s[i + run] >= 0x20 && s[i + run] < 0x80 && s[i + run] != '"' && s[i + run] != '\\')
+            run++;
+        if (run) {
+            rmq_buf_add(out, s + i, run);
+            i += run;
+            continue;
+        }
+        uint8_t b = s[i];
+        if (b == '"' || b == '\\') {
+            char e[2] = {'\\', (char)b};
+            rmq_buf_add(out, e, 2);
+            i++;
+        } else if (b < 0x20) {
+            switch (b) {
+            case '\n': rmq_buf_add(out, "\\n", 2); break;
+            case '\t': rmq_buf_add(out, "\\t", 2); break;
+            case '\r': rmq_buf_add(out, "\\r", 2); break;
+            default: rmq_buf_printf(out, "\\u%04x", b); break;
+            }
+            i++;
+        } else {
+            size_t len = utf8_len(s + i, n - i);
+            if (len) {
+                rmq_buf_add(out, s + i, len);
+                i += len;
+            } else {
+                rmq_buf_add(out, "\\ufffd", 6);
+                i++;
+            }
+        }
+    }
+    rmq_buf_add(out, "\"", 1);
+}
+
+static void add_host(struct rmq_buf *out, const struct rmq_host *h)
+{
+    char ip[INET6_ADDRSTRLEN] = "";
+    inet_ntop(h->ip_len == 16 ? AF_INET6 : AF_INET, h->ip, ip, sizeof ip);
+    rmq_buf_printf(out, h->ip_len == 16 ? "\"[%s]:%d\"" : "\"%s:%d\"", ip, (int)h->port);
+}
+
+void rmq_format_json(struct rmq_buf *out, const struct rmq_consumed *c)
+{
+    const struct rmq_msg *m = c->m;
+    rmq_buf_addstr(out, "{\"topic\":");
+    rmq_json_string(out, m->topic, m->topic_len);
+    rmq_buf_printf(out, ",\"queueId\":%d,\"queueOffset\":%" PRId64 ",\"msgId\":", (int)m->queue_id, m->queue_offset);
+    rmq_json_string(out, c->msg_id, c->msg_id_len);
+    rmq_buf_addstr(out, ",\"offsetMsgId\":\"");
+    add_offset_id(out, m);
+    rmq_buf_addstr(out, "\"");
+    if (c->tags) {
+        rmq_buf_addstr(out, ",\"tags\":");
+        rmq_json_string(out, c->tags, c->tags_len);
+    }
+    if (c->keys) {
+        rmq_buf_addstr(out, ",\"keys\":");
+        rmq_json_string(out, c->keys, c->keys_len);
+    }
+    rmq_buf_printf(out, ",\"bornTimestamp\":%" PRId64 ",\"storeTimestamp\":%" PRId64 ",\"bornHost\":", m->born_ts,
+                   m->store_ts);
+    add_host(out, &m->born_host);
+    rmq_buf_addstr(out, ",\"storeHost\":");
+    add_host(out, &m->store_host);
+    rmq_buf_printf(out, ",\"reconsumeTimes\":%d,\"sysFlag\":%u,\"properties\":{", (int)m->reconsume_times,
+                   (unsigned)m->sys_flag);
+    size_t pos = 0, kl, vl;
+    const char *k, *v;
+    bool first = true;
+    while (rmq_props_next(m->props, m->props_len, &pos, &k, &kl, &v, &vl)) {
+        if (!first)
+            rmq_buf_add(out, ",", 1);
+        first = false;
+        rmq_json_string(out, k, kl);
+        rmq_buf_add(out, ":", 1);
+        rmq_json_string(out, v, vl);
+    }
+    rmq_buf_addstr(out, "},\"body\":");
+    rmq_json_string(out, c->body, c->body_len);
+    rmq_buf_addstr(out, "}\n");
+}

@@ -1,0 +1,45 @@
+/*
+ * format.h — turning consumed messages into text for tools: kcat-style format strings
+ * and JSON lines. Output goes into a buffer; the caller writes it.
+ *
+ * Format directives (rmq consume --format):
+ *   %b body       %t topic          %k keys         %q queue id     %o queue offset
+ *   %i msg id     %T tag            %O offset msg id %s body size   %B born time (ms)
+ *   %S store time (ms)              %% a percent sign
+ * Escapes: \n newline, \t tab, \r carriage return, \0 a NUL byte, \\ a backslash.
+ * A missing tag or keys prints as nothing.
+ *
+ * JSON: one object per message, compact, keys topic, queueId, queueOffset, msgId,
+ * offsetMsgId, tags, keys (tags/keys only when present), bornTimestamp, storeTimestamp,
+ * bornHost, storeHost, reconsumeTimes, sysFlag, properties (an object of every property),
+ * body (a string; bytes that are not UTF-8 become U+FFFD).
+ */
+#ifndef RMQ_CLIENT_FORMAT_H
+#define RMQ_CLIENT_FORMAT_H
+
+#include "client/consumer.h"
+#include "util/buf.h"
+
+#include <stddef.h>
+
+struct rmq_format {
+    char *spec;     /* escapes resolved; directives kept as '%' + letter */
+    size_t len;
+};
+
+/* Parses text (as typed on a command line). 0, or RMQ_EINVAL with err naming the bad
+ * directive or escape. Free with rmq_format_free. */
+int rmq_format_parse(struct rmq_format *f, const char *text, char *err);
+void rmq_format_free(struct rmq_format *f);
+
+/* Appends the rendering of c (queue qid) to out. */
+void rmq_format_render(struct rmq_buf *out, const struct rmq_format *f, const struct rmq_consumed *c);
+
+/* Appends c as one JSON object and a newline. */
+void rmq_format_json(struct rmq_buf *out, const struct rmq_consumed *c);
+
+/* Appends s[0..n) as a JSON string, quotes included: ", \ and control characters escaped,
+ * bytes that are not valid UTF-8 written as \ufffd. */
+void rmq_json_string(struct rmq_buf *out, const void *s, size_t n);
+
+#endif
