@@ -148,7 +148,7 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   run "$TT" request "unix:$SOCK" 7001
   assert_contains "code=0"
   for _ in $(seq 100); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
-  ! kill -0 "$BPID" 2>/dev/null
+  if kill -0 "$BPID" 2>/dev/null; then echo "broker still running" >&2; return 1; fi
   [ ! -e "$T/store/abort" ]
   "$RMQ" store verify "$T/store"
 }

@@ -1,0 +1,297 @@
+/*
+ * offsets.c — `rmq offsets show|reset`: a consumer group's committed offsets on one broker,
+ * shown as mqadmin consumerProgress shows them (PROTOCOL §11.6, 4.9.8 columns), and set
+ * back or forward per queue with UPDATE_CONSUMER_OFFSET.
+ */
+#include "cmd.h"
+
+#include "client/admin.h"
+#include "client/admin2.h"
+#include "client/format.h"
+#include "client/rpc.h"
+#include "proto/codes.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage[] =
+    "usage: rmq offsets show -g GROUP [-b ADDR] [--json] [TOPIC]\n"
+    "       rmq offsets reset -g GROUP [-b ADDR] [--json] TOPIC --to earliest|latest|TIME\n"
+    "\n"
+    "Shows or sets a consumer group's committed offsets on one broker.\n"
+    "\n"
+    "  -b, --broker ADDR     broker address, host:port or unix:/path\n"
+    "                        (default $RMQ_BROKER, else 127.0.0.1:10911)\n"
+    "  -g, --group GROUP     the consumer group (required)\n"
+    "      --to WHERE        reset: earliest (each queue's min offset), latest (its max\n"
+    "                        offset), or a time: milliseconds since the epoch or ISO-8601\n"
+    "                        (2024-01-01T12:00:00[.123][Z|+01:00]; no zone: local time),\n"
+    "                        meaning the first message stored at or after it\n"
+    "      --json            JSON instead of a table\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "show prints, per queue, the broker's max offset, the group's committed offset, the\n"
+    "difference and the store time of the last consumed message (as mqadmin consumerProgress).\n"
+    "reset prints each queue's old and new offset. Running consumers of the group may commit\n"
+    "over a reset; stop them first. Exit status: 0 done, 1 failure, 2 usage error.\n";
+
+enum { O_TO = 256, O_JSON };
+
+static const struct option longopts[] = {
+    {"broker", required_argument, NULL, 'b'}, {"group", required_argument, NULL, 'g'},
+    {"to", required_argument, NULL, O_TO},    {"json", no_argument, NULL, O_JSON},
+    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+};
+
+/* Milliseconds since the epoch, or ISO-8601 date-time; -1 when it is neither. */
+static int64_t parse_time(const char *s)
+{
+    const char *p = s;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (p != s && !*p && p - s <= 15)
+        return strtoll(s, NULL, 10);
+    struct tm tm = {0};
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return -1;
+    p = s + n;
+    int ms = 0;
+    if (*p == 'T' || *p == ' ') {
+        int m = 0;
+        if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &m) != 3 || m != 8)
+            return -1;
+        p += 1 + m;
+        if (*p == '.' || *p == ',') {
+            int digits = 0;
+            for (p++; isdigit((unsigned char)*p); p++, digits++)
+                if (digits < 3)
+                    ms = ms * 10 + (*p - '0');
+            if (!digits)
+                return -1;
+            for (; digits < 3; digits++)
+                ms *= 10;
+        }
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    time_t t;
+    if (*p == '\0') {
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+    } else {
+        long off = 0;
+        if (*p == 'Z' && p[1] == '\0') {
+            off = 0;
+        } else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2])) {
+            int oh = (p[1] - '0') * 10 + (p[2] - '0'), om = 0;
+            const char *q = p + 3;
+            if (*q == ':')
+                q++;
+            if (isdigit((unsigned char)q[0]) && isdigit((unsigned char)q[1])) {
+                om = (q[0] - '0') * 10 + (q[1] - '0');
+                q += 2;
+            }
+            if (*q)
+                return -1;
+            off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
+        } else {
+            return -1;
+        }
+        t = timegm(&tm) - off;
+    }
+    if (t == (time_t)-1)
+        return -1;
+    return (int64_t)t * 1000 + ms;
+}
+
+/* yyyy-MM-dd HH:mm:ss local time, or N/A for 0. */
+static void time_str(int64_t ms, char *out, size_t n)
+{
+    if (ms <= 0) {
+        snprintf(out, n, "N/A");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int do_show(struct rmq_rpc *rpc, const char *group, const char *topic, bool json)
+{
+    char err[RMQ_ERRLEN];
+    struct rmq_queue_stat *qs;
+    size_t n;
+    if (topic) {
+        struct rmq_topic_info ti;
+        if (rmq_admin_topic(rpc, topic, &ti, NULL, err))
+            return cmd_fail("offsets", "%s", err);
+    }
+    int rc = rmq_admin2_consume_stats(rpc, group, topic, &qs, &n, err);
+    if (rc)
+        return cmd_fail("offsets", "%s", err);
+    if (n == 0) {
+        free(qs);
+        return cmd_fail("offsets", "group '%s' has no committed offsets on %s", group, rmq_rpc_peer(rpc));
+    }
+    struct rmq_buf out = {0};
+    long long total = 0;
+    if (json)
+        rmq_buf_addstr(&out, "[");
+    else
+        rmq_buf_printf(&out, "%-64s  %-32s  %-4s  %-20s  %-20s  %-20s  %s\n", "#Topic", "#Broker Name", "#QID",
+                       "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime");
+    for (size_t i = 0; i < n; i++) {
+        long long diff = (long long)(qs[i].broker_off - qs[i].consumer_off);
+        total += diff;
+        if (json) {
+            rmq_buf_addstr(&out, i ? ",{\"topic\":" : "{\"topic\":");
+            rmq_json_string(&out, qs[i].topic, strlen(qs[i].topic));
+            rmq_buf_addstr(&out, ",\"brokerName\":");
+            rmq_json_string(&out, qs[i].broker, strlen(qs[i].broker));
+            rmq_buf_printf(&out, ",\"queueId\":%d,\"brokerOffset\":%lld,\"consumerOffset\":%lld,\"diff\":%lld,"
+                           "\"lastTimestamp\":%lld}", qs[i].qid, (long long)qs[i].broker_off,
+                           (long long)qs[i].consumer_off, diff, (long long)qs[i].last_ts);
+        } else {
+            char ts[32];
+            time_str(qs[i].last_ts, ts, sizeof ts);
+            rmq_buf_printf(&out, "%-64.64s  %-32.32s  %-4d  %-20lld  %-20lld  %-20lld  %s\n", qs[i].topic,
+                           qs[i].broker, qs[i].qid, (long long)qs[i].broker_off, (long long)qs[i].consumer_off,
+                           diff, ts);
+        }
+    }
+    if (json)
+        rmq_buf_addstr(&out, "]\n");
+    else
+        rmq_buf_printf(&out, "\nConsume TPS: %.2f\nDiff Total: %lld\n", 0.0, total);
+    free(qs);
+    fwrite(out.data, 1, out.len, stdout);
+    rmq_buf_free(&out);
+    return 0;
+}
+
+static int do_reset(struct rmq_rpc *rpc, const char *group, const char *topic, const char *to, int64_t ts, bool json)
+{
+    char err[RMQ_ERRLEN];
+    struct rmq_topic_info ti;
+    int rc = rmq_admin_topic(rpc, topic, &ti, NULL, err);
+    if (rc)
+        return cmd_fail("offsets", "%s", err);
+    int failed = 0;
+    for (int q = 0; q < ti.read_queues; q++) {
+        int64_t old = -1, nw;
+        rc = rmq_admin_query_offset(rpc, group, topic, q, &old, err);
+        if (rc == RMQ_RESP_QUERY_NOT_FOUND)
+            old = -1;
+        else if (rc) {
+            cmd_fail("offsets", "queue %d: %s", q, err);
+            failed++;
+            continue;
+        }
+        if (!strcmp(to, "earliest"))
+            rc = rmq_admin_min_offset(rpc, topic, q, &nw, err);
+        else if (!strcmp(to, "latest"))
+            rc = rmq_admin_max_offset(rpc, topic, q, &nw, err);
+        else
+            rc = rmq_admin_search_offset(rpc, topic, q, ts, &nw, err);
+        if (rc == 0)
+            rc = rmq_admin_update_offset(rpc, group, topic, q, nw, err);
+        if (rc) {
+            cmd_fail("offsets", "queue %d: %s", q, err);
+            failed++;
+            continue;
+        }
+        if (json) {
+            struct rmq_buf line = {0};
+            rmq_buf_addstr(&line, "{\"topic\":");
+            rmq_json_string(&line, topic, strlen(topic));
+            rmq_buf_printf(&line, ",\"queueId\":%d,\"oldOffset\":%lld,\"newOffset\":%lld}\n", q, (long long)old,
+                           (long long)nw);
+            fwrite(line.data, 1, line.len, stdout);
+            rmq_buf_free(&line);
+        } else if (old < 0) {
+            printf("%s queue %d: - -> %lld\n", topic, q, (long long)nw);
+        } else {
+            printf("%s queue %d: %lld -> %lld\n", topic, q, (long long)old, (long long)nw);
+        }
+    }
+    return failed ? 1 : 0;
+}
+
+int cmd_offsets(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--list-opts") == 0) {
+        printf("show\nreset\n--broker\n--group\n--to\n--json\n--help\n");
+        return 0;
+    }
+    if (cmd_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc < 2)
+        return cmd_usage_error(usage, "offsets", "missing subcommand");
+    const char *sub = argv[1];
+    bool reset = !strcmp(sub, "reset");
+    if (!reset && strcmp(sub, "show"))
+        return cmd_usage_error(usage, "offsets", "unknown subcommand '%s'", sub);
+    const char *addr_text = getenv("RMQ_BROKER"), *group = NULL, *to = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc - 1, argv + 1, "b:g:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b': addr_text = optarg; break;
+        case 'g': group = optarg; break;
+        case O_TO: to = optarg; break;
+        case O_JSON: json = true; break;
+        default:
+            return cmd_usage_error(usage, "offsets", "bad option or missing argument: '%s'", argv[optind]);
+        }
+    }
+    int nargs = argc - 1 - optind;
+    char **args = argv + 1 + optind;
+    if (!group || !*group)
+        return cmd_usage_error(usage, "offsets", "missing -g GROUP");
+    if (reset && nargs < 1)
+        return cmd_usage_error(usage, "offsets", "reset: missing TOPIC");
+    if (nargs > 1)
+        return cmd_usage_error(usage, "offsets", "unexpected argument '%s'", args[1]);
+    int64_t ts = 0;
+    if (reset) {
+        if (!to)
+            return cmd_usage_error(usage, "offsets", "reset: missing --to earliest|latest|TIME");
+        if (strcmp(to, "earliest") && strcmp(to, "latest") && (ts = parse_time(to)) < 0)
+            return cmd_usage_error(usage, "offsets", "--to %s: expected earliest, latest, milliseconds or ISO-8601", to);
+    } else if (to) {
+        return cmd_usage_error(usage, "offsets", "--to is for reset");
+    }
+    char err[RMQ_ERRLEN];
+    struct rmq_addr addr;
+    if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err))
+        return cmd_usage_error(usage, "offsets", "--broker: %s", err);
+    struct rmq_rpc *rpc = rmq_rpc_new(EV_DEFAULT, &addr);
+    int rc;
+    if (rmq_rpc_connect_wait(rpc, err))
+        rc = cmd_fail("offsets", "%s", err);
+    else if (reset)
+        rc = do_reset(rpc, group, args[0], to, ts, json);
+    else
+        rc = do_show(rpc, group, nargs ? args[0] : NULL, json);
+    rmq_rpc_free(rpc);
+    return rc;
+}
