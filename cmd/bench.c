@@ -9,7 +9,7 @@
  *   sync-1, sync-8, sync-64   SYNC_FLUSH with N appenders, each with one message in flight
  *                 and waiting for its flush (group commit); reports messages per fdatasync
  *   recover       --recover-mb of unflushed data, a simulated crash, and the time to open
- * Later steps add `rmq bench produce|consume` against a broker.
+ * `rmq bench produce|consume|e2e` (against a broker) are in bench-net.c.
  */
 #include "cmd.h"
 
@@ -31,6 +31,7 @@
 
 static const char usage[] =
     "usage: rmq bench store --dir DIR [options]\n"
+    "       rmq bench produce|consume|e2e -b ADDR [options]   (see rmq bench produce -h)\n"
     "\n"
     "Measures the store in this process (no broker, no network) and prints msgs/s, MB/s and\n"
     "the ratio to this machine's ceilings measured in the same run. DIR gets one store per\n"
@@ -421,6 +422,8 @@ static int bench_store(struct opts *o)
     return 0;
 }
 
+int cmd_bench_net(int argc, char **argv);   /* bench-net.c */
+
 int cmd_bench(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -436,6 +439,9 @@ int cmd_bench(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    if (argc >= 2 && (!strcmp(argv[1], "produce") || !strcmp(argv[1], "consume") ||
+                      !strcmp(argv[1], "e2e")))
+        return cmd_bench_net(argc, argv);
     if (cmd_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;

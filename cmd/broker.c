@@ -10,6 +10,7 @@
 #include "util/log.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,10 @@ int cmd_broker(int argc, char **argv)
         rmq_conf_free(&conf);
         return 0;
     }
+    /* keep the heap from shrinking and growing with every burst: each brk takes the
+     * memory-map lock, which the store's preparer thread holds while populating pages */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
     struct rmq_broker *b;
     if ((rc = rmq_broker_open(&b, &conf, err))) {
         rmq_conf_free(&conf);

@@ -32,6 +32,10 @@
 #define PREP_LOW (16 << 20)     /* and ask for more when less than this is left */
 #define ZERO_MARGIN (8 << 20)   /* never start zeroing closer than this to the writer */
 #define ZERO_CHUNK (1 << 20)
+/* populate this much per madvise: the call holds the process's memory-map lock, and a
+ * writer thread that needs it (malloc growing the heap with brk) waits meanwhile; 16 MiB
+ * at once stalled the broker's loop for up to 36 ms on this VM */
+#define POPULATE_CHUNK (1 << 20)
 #define NO_CLAIM INT64_MAX
 
 /* The segment holding off, with a reference, or NULL. */
@@ -66,6 +70,8 @@ static int64_t populate(struct rmq_store *s, int64_t from, int64_t to)
     int64_t end = f->start + (int64_t)f->size;
     if (to < end)
         end = to;
+    if (end > from + POPULATE_CHUNK)
+        end = from + POPULATE_CHUNK;
     int64_t pos = (from - f->start) & ~(int64_t)4095;   /* madvise wants page alignment */
     if (madvise(f->base + pos, (size_t)(end - f->start - pos), MADV_POPULATE_WRITE) < 0 &&
         errno != EINTR)

@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# rmq bench produce|consume|e2e against a broker of its own, over TCP and the Unix socket.
+load test_helper
+
+start_broker() {   # start_broker [extra conf lines...]   (as in 3100-broker-wire.bats)
+  PORT=$((20000 + RANDOM % 20000))
+  SOCK=$T/b.sock
+  { echo "storePathRootDir=$T/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
+    echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; printf '%s\n' "$@"; } >"$T/b.conf"
+  : >"$T/broker.log"
+  "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
+  BPID=$!
+  RMQ_PIDS+=("$BPID")
+  for _ in $(seq 100); do grep -q " ready on " "$T/broker.log" && return 0; kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
+  cat "$T/broker.log" >&2
+  return 1
+}
+
+check_json() {   # check_json JSON: the keys are there, msgs_per_sec > 0, errors == 0
+  jq -e 'has("msgs_per_sec") and has("mb_per_sec") and has("p50_us") and has("p99_us")
+         and has("p999_us") and has("errors") and .msgs_per_sec > 0 and .errors == 0' <<<"$1" >/dev/null || {
+    echo "bad result: $1" >&2; return 1; }
+}
+
+@test "bench: produce, batch produce, consume and e2e over TCP and the Unix socket" {
+  start_broker
+  for addr in "127.0.0.1:$PORT" "unix:$SOCK"; do
+    run "$RMQ" bench produce -b "$addr" --duration 1 --json
+    assert_status 0
+    check_json "$output"
+    run "$RMQ" bench produce -b "$addr" --duration 1 --batch 32 --size 128 --json
+    assert_status 0
+    check_json "$output"
+    run "$RMQ" bench produce -b "$addr" --duration 1 --rate 2000 --connections 2 --json
+    assert_status 0
+    check_json "$output"
+    run "$RMQ" bench consume -b "$addr" --duration 1 --json
+    assert_status 0
+    check_json "$output"
+    run "$RMQ" bench e2e -b "$addr" --duration 1 --rate 2000 --json
+    assert_status 0
+    check_json "$output"
+    jq -e '.p50_us > 0 and .messages > 1000' <<<"$output" >/dev/null
+  done
+  run "$RMQ" bench consume -b "unix:$SOCK" --count 1000 --json
+  assert_status 0
+  jq -e '.messages >= 1000' <<<"$output" >/dev/null
+  run "$RMQ" bench produce -b "unix:$SOCK" --count 500
+  assert_status 0
+  assert_contains "msgs/s"
+  assert_contains "errors: 0"
+  kill -0 "$BPID"
+}
+
+@test "bench: consume --e2e sees a separate producer's messages" {
+  start_broker
+  "$RMQ" bench produce -b "unix:$SOCK" --count 1 >/dev/null     # the topic exists
+  "$RMQ" bench consume --e2e -b "unix:$SOCK" --duration 2 --json >"$T/c.json" &
+  CPID=$!
+  RMQ_PIDS+=("$CPID")
+  sleep 0.3
+  run "$RMQ" bench produce -b "127.0.0.1:$PORT" --rate 2000 --duration 1 --json
+  check_json "$output"
+  wait "$CPID"
+  check_json "$(cat "$T/c.json")"
+  jq -e '.messages >= 1000 and .p50_us > 0' "$T/c.json" >/dev/null
+}
+
+@test "bench: a broker nobody runs is an error, bad options are usage errors" {
+  run "$RMQ" bench produce -b "unix:$T/nobody.sock" --duration 1
+  [ "$status" -eq 1 ]
+  assert_contains "rmq bench:"
+  run "$RMQ" bench produce --window 0
+  [ "$status" -eq 2 ]
+  run "$RMQ" bench consume -h
+  assert_status 0
+  assert_contains "usage: rmq bench"
+}
