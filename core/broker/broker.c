@@ -242,6 +242,7 @@ int rmq_broker_open(struct rmq_broker **out, const struct rmq_conf *conf, char *
     snprintf(b->offsets_path, sizeof b->offsets_path, "%s/%s", config_dir, RMQ_META_OFFSETS_FILE);
     struct rmq_store_opts so;
     int rc = rmq_store_opts_from_conf(&so, conf, err);
+    b->store_host = so.store_host;
     so.on_flushed = store_flushed;
     so.cb_arg = b;
     if (rc || (rc = rmq_store_open(&b->store, &so, err)) ||

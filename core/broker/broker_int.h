@@ -41,6 +41,7 @@ struct rmq_broker {
     struct rmq_clients clients;
     int64_t next_client_scan;
     int64_t boot_ms;
+    struct rmq_host store_host;   /* brokerIP1:listenPort, for offset message ids */
 
     ev_prepare commit;            /* one store commit per loop iteration: group commit */
     ev_async flushed;             /* the flusher made more durable (SYNC_FLUSH) */

@@ -77,9 +77,7 @@ static int put_one(struct rmq_broker *b, struct rmq_msg_in *in, const char *prop
     if (rc)
         return rc;
     char id[64];
-    struct rmq_host store_host = {{127, 0, 0, 1}, 4, b->conf->net.listen_port};
-    inet_pton(AF_INET, b->conf->broker.ip1, store_host.ip);
-    rmq_msg_offset_id(id, &store_host, r->phys);
+    rmq_msg_offset_id(id, &b->store_host, r->phys);
     if (ids->len)
         rmq_buf_addstr(ids, ",");
     rmq_buf_addstr(ids, id);
