@@ -4,24 +4,6 @@
 # LZ4 bodies, JSON output, signals and closed pipes.
 load test_helper
 
-start_broker() {   # start_broker [extra conf lines...]
-  PORT=$((20000 + RANDOM % 20000))
-  SOCK=$T/b.sock
-  { echo "storePathRootDir=$T/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
-    echo "brokerIP1=127.0.0.1"; printf '%s\n' "$@"; } >"$T/b.conf"
-  "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
-  BPID=$!
-  RMQ_PIDS+=("$BPID")
-  TCP=127.0.0.1:$PORT
-  UNIX=unix:$SOCK
-  for _ in $(seq 100); do
-    [ -S "$SOCK" ] && grep -q " ready on " "$T/broker.log" && return 0
-    kill -0 "$BPID" 2>/dev/null || break
-    sleep 0.05
-  done
-  cat "$T/broker.log" >&2
-  return 1
-}
 
 # check_queues FILE N: lines "QUEUE OFFSET BODY" hold bodies 1..N exactly once, and within
 # each queue offsets go up by one and bodies increase (the order they were sent in).

@@ -3,26 +3,7 @@
 # (rmq-test-tool request/raw), over TCP and the Unix socket.
 load test_helper
 
-start_broker() {   # start_broker [extra conf lines...]
-  PORT=$((20000 + RANDOM % 20000))
-  SOCK=$T/b.sock
-  { echo "storePathRootDir=$T/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
-    echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; printf '%s\n' "$@"; } >"$T/b.conf"
-  : >"$T/broker.log"
-  "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
-  BPID=$!
-  RMQ_PIDS+=("$BPID")
-  # ready = its "ready" line (a socket file may be left over from a killed broker)
-  for _ in $(seq 100); do grep -q " ready on " "$T/broker.log" && return 0; kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
-  cat "$T/broker.log" >&2
-  return 1
-}
 
-stop_broker() {
-  kill -TERM "$BPID"
-  for _ in $(seq 100); do kill -0 "$BPID" 2>/dev/null || return 0; sleep 0.05; done
-  return 1
-}
 
 send() {   # send ADDR QUEUE BODY [props]
   "$TT" request "$1" 310 a=pg b=TopicTest c=TBW102 d=4 e="$2" f=0 g=1 h=0 i="${4:-TAGS$(printf '\001')TagA}" --body "$3"

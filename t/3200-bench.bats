@@ -2,19 +2,6 @@
 # rmq bench produce|consume|e2e against a broker of its own, over TCP and the Unix socket.
 load test_helper
 
-start_broker() {   # start_broker [extra conf lines...]   (as in 3100-broker-wire.bats)
-  PORT=$((20000 + RANDOM % 20000))
-  SOCK=$T/b.sock
-  { echo "storePathRootDir=$T/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
-    echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; printf '%s\n' "$@"; } >"$T/b.conf"
-  : >"$T/broker.log"
-  "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
-  BPID=$!
-  RMQ_PIDS+=("$BPID")
-  for _ in $(seq 100); do grep -q " ready on " "$T/broker.log" && return 0; kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
-  cat "$T/broker.log" >&2
-  return 1
-}
 
 check_json() {   # check_json JSON: the keys are there, msgs_per_sec > 0, errors == 0
   jq -e 'has("msgs_per_sec") and has("mb_per_sec") and has("p50_us") and has("p99_us")

@@ -3,25 +3,7 @@
 # socket and TCP.
 load test_helper
 
-start_broker() {   # start_broker [extra conf lines...]
-  PORT=$((20000 + RANDOM % 20000))
-  SOCK=$T/b.sock
-  { echo "storePathRootDir=$T/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
-    echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; printf '%s\n' "$@"; } >"$T/b.conf"
-  : >"$T/broker.log"
-  "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
-  BPID=$!
-  RMQ_PIDS+=("$BPID")
-  for _ in $(seq 100); do grep -q " ready on " "$T/broker.log" && return 0; kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
-  cat "$T/broker.log" >&2
-  return 1
-}
 
-stop_broker() {
-  kill -TERM "$BPID"
-  for _ in $(seq 100); do kill -0 "$BPID" 2>/dev/null || return 0; sleep 0.05; done
-  return 1
-}
 
 @test "topic: create, update, list, status and delete" {
   start_broker

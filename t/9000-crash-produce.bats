@@ -4,20 +4,8 @@
 # and the store must verify.
 load test_helper
 
-start_broker() {
-  SOCK=$T/b.sock
-  { echo "storePathRootDir=$T/store"; echo "listenPort=$((20000 + RANDOM % 20000))"
-    echo "unixSocketPath=$SOCK"; echo "brokerIP1=127.0.0.1"; echo "flushDiskType=SYNC_FLUSH"; } >"$T/b.conf"
-  : >"$T/broker.log"
-  "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
-  BPID=$!
-  RMQ_PIDS+=("$BPID")
-  for _ in $(seq 100); do grep -q " ready on " "$T/broker.log" && return 0; sleep 0.05; done
-  return 1
-}
-
 @test "crash: SYNC_FLUSH broker killed -9 mid-produce keeps every acknowledged message" {
-  start_broker
+  start_broker flushDiskType=SYNC_FLUSH
   seq 100000 >"$T/input"
   "$RMQ" produce -b "unix:$SOCK" --json --retries 0 --timeout 2000 TopicTest <"$T/input" >"$T/acks" 2>"$T/produce.err" &
   ppid=$!
@@ -29,7 +17,7 @@ start_broker() {
   [ "$acked" -ge 5000 ]
   [ "$acked" -lt 100000 ]
   echo "# $acked acknowledged before the kill" >&3
-  start_broker
+  start_broker flushDiskType=SYNC_FLUSH
   run "$RMQ" consume -b "unix:$SOCK" -g check --exit-at-end TopicTest
   assert_status 0
   printf '%s\n' "$output" | sort >"$T/got"

@@ -42,3 +42,38 @@ assert_contains() {
     return 1
   fi
 }
+
+# start_broker [extra conf lines...]: a broker with its store in $T/store on a random free
+# port and the Unix socket $T/b.sock; sets PORT, SOCK, TCP, UNIX and BPID (stopped by
+# teardown). Waits for its "ready" line; a port someone else took is tried again with
+# another. On failure the broker's log goes to stderr.
+start_broker() {
+  local try
+  SOCK=$T/b.sock
+  UNIX=unix:$SOCK
+  for try in 1 2 3 4 5; do
+    PORT=$((20000 + RANDOM % 20000))
+    TCP=127.0.0.1:$PORT
+    { echo "storePathRootDir=$T/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
+      echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; printf '%s\n' "$@"; } >"$T/b.conf"
+    : >"$T/broker.log"
+    "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
+    BPID=$!
+    RMQ_PIDS+=("$BPID")
+    for _ in $(seq 200); do
+      grep -q " ready on " "$T/broker.log" && return 0
+      kill -0 "$BPID" 2>/dev/null || break
+      sleep 0.05
+    done
+    grep -qi "in use" "$T/broker.log" || break
+  done
+  cat "$T/broker.log" >&2
+  return 1
+}
+
+# stop_broker: SIGTERM and wait (up to 10 s) for a clean exit.
+stop_broker() {
+  kill -TERM "$BPID"
+  for _ in $(seq 200); do kill -0 "$BPID" 2>/dev/null || return 0; sleep 0.05; done
+  return 1
+}
