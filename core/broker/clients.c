@@ -79,13 +79,21 @@ int rmq_clients_heartbeat(struct rmq_clients *t, struct rmq_conn *c, int languag
     json_t *root = rmq_json_parse_lenient((const char *)body, len, "heartbeat body", err);
     if (!root)
         return RMQ_EINVAL;
-    const char *id = json_string_value(json_object_get(root, "clientID"));
-    char **cg, **pg;
-    bool *bc;
-    int ncg, npg;
-    if (!id || !*id || strlen(id) > 255 ||
-        read_groups(json_object_get(root, "consumerDataSet"), &cg, &bc, &ncg) ||
-        read_groups(json_object_get(root, "producerDataSet"), &pg, NULL, &npg)) {
+    const char *idv = json_string_value(json_object_get(root, "clientID"));
+    char id[256] = "";
+    bool id_ok = idv && *idv && strlen(idv) < sizeof id;
+    if (id_ok)   /* copied: the JSON goes away below */
+        snprintf(id, sizeof id, "%s", idv);
+    char **cg = NULL, **pg = NULL;
+    bool *bc = NULL;
+    int ncg = 0, npg = 0;
+    int bad = !id_ok || read_groups(json_object_get(root, "consumerDataSet"), &cg, &bc, &ncg) ||
+              read_groups(json_object_get(root, "producerDataSet"), &pg, NULL, &npg);
+    if (bad) {
+        /* read_groups leaves what it read so far counted in n: free it all */
+        free_groups(cg, ncg);
+        free(bc);
+        free_groups(pg, npg);
         json_decref(root);
         return rmq_seterr(err, RMQ_EINVAL, "heartbeat body without a valid clientID and group lists");
     }
