@@ -6,7 +6,7 @@
 #include "cmd.h"
 
 #include "client/admin.h"
-#include "client/admin2.h"
+#include "client/admin_tools.h"
 #include "client/format.h"
 #include "client/rpc.h"
 #include "proto/codes.h"
@@ -141,7 +141,7 @@ static int do_show(struct rmq_rpc *rpc, const char *group, const char *topic, bo
         if (rmq_admin_topic(rpc, topic, &ti, NULL, err))
             return cmd_fail("offsets", "%s", err);
     }
-    int rc = rmq_admin2_consume_stats(rpc, group, topic, &qs, &n, err);
+    int rc = rmq_admin_tools_consume_stats(rpc, group, topic, &qs, &n, err);
     if (rc)
         return cmd_fail("offsets", "%s", err);
     if (n == 0) {

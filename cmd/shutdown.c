@@ -4,7 +4,7 @@
  */
 #include "cmd.h"
 
-#include "client/admin2.h"
+#include "client/admin_tools.h"
 #include "client/rpc.h"
 #include "util/err.h"
 
@@ -88,7 +88,7 @@ int cmd_shutdown(int argc, char **argv)
     }
     char peer[300];
     snprintf(peer, sizeof peer, "%s", rmq_rpc_peer(rpc));
-    int rc = rmq_admin2_shutdown(rpc, err);
+    int rc = rmq_admin_tools_shutdown(rpc, err);
     rmq_rpc_free(rpc);
     if (rc && rc != RMQ_ECLOSED)   /* closed before the answer: it is going anyway */
         return cmd_fail("shutdown", "broker %s: %s", peer, err);

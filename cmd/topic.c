@@ -6,7 +6,7 @@
 #include "cmd.h"
 
 #include "client/admin.h"
-#include "client/admin2.h"
+#include "client/admin_tools.h"
 #include "client/format.h"
 #include "client/rpc.h"
 #include "proto/codes.h"
@@ -80,7 +80,7 @@ static void time_str(int64_t ms, char *out, size_t n)
 static int do_update(struct rmq_rpc *rpc, const char *sub, const char *topic, int rq, int wq, int perm, bool order)
 {
     char err[RMQ_ERRLEN];
-    int rc = rmq_admin2_update_topic(rpc, topic, rq, wq, perm, order, err);
+    int rc = rmq_admin_tools_update_topic(rpc, topic, rq, wq, perm, order, err);
     if (rc)
         return cmd_fail("topic", "%s topic '%s' on %s: %s", sub, topic, rmq_rpc_peer(rpc), err);
     char p[4];
@@ -98,7 +98,7 @@ static int do_delete(struct rmq_rpc *rpc, const char *topic)
     struct rmq_topic_info ti;
     int rc = rmq_admin_topic(rpc, topic, &ti, NULL, err);
     if (rc == 0)
-        rc = rmq_admin2_delete_topic(rpc, topic, err);
+        rc = rmq_admin_tools_delete_topic(rpc, topic, err);
     if (rc)
         return cmd_fail("topic", "delete topic '%s': %s", topic, err);
     printf("delete topic [%s] from broker [%s] success.\n", topic, rmq_rpc_peer(rpc));
@@ -110,7 +110,7 @@ static int do_list(struct rmq_rpc *rpc, bool json)
     char err[RMQ_ERRLEN];
     char **names;
     size_t n;
-    int rc = rmq_admin2_topic_names(rpc, &names, &n, err);
+    int rc = rmq_admin_tools_topic_names(rpc, &names, &n, err);
     if (rc)
         return cmd_fail("topic", "%s", err);
     struct rmq_buf out = {0};
@@ -140,7 +140,7 @@ static int do_status(struct rmq_rpc *rpc, const char *topic, bool json)
     char err[RMQ_ERRLEN];
     struct rmq_queue_stat *qs;
     size_t n;
-    int rc = rmq_admin2_topic_stats(rpc, topic, &qs, &n, err);
+    int rc = rmq_admin_tools_topic_stats(rpc, topic, &qs, &n, err);
     if (rc)
         return cmd_fail("topic", "status of '%s': %s", topic, err);
     struct rmq_buf out = {0};

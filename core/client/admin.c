@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sends req, waits, and checks the response code; on 0 *rep holds the reply. */
-static int call(struct rmq_rpc *r, struct rmq_cmd *req, struct rmq_rpc_reply *rep, char *err)
+int rmq_admin_call(struct rmq_rpc *r, struct rmq_cmd *req, struct rmq_rpc_reply *rep, char *err)
 {
     int rc = rmq_rpc_call_wait(r, req, 0, rep, err);
     rmq_cmd_free(req);
@@ -45,7 +44,7 @@ int rmq_admin_topic(struct rmq_rpc *r, const char *topic, struct rmq_topic_info 
     struct rmq_cmd req;
     struct rmq_rpc_reply rep;
     rmq_cmd_init_request(&req, RMQ_REQ_GET_ALL_TOPIC_CONFIG, RMQ_SER_ROCKETMQ);
-    int rc = call(r, &req, &rep, err);
+    int rc = rmq_admin_call(r, &req, &rep, err);
     if (rc)
         return rc;
     json_error_t je;
@@ -80,7 +79,7 @@ int rmq_admin_create_topic(struct rmq_rpc *r, const char *topic, int queues, cha
     rmq_cmd_set_ext(&req, "topicFilterType", "SINGLE_TAG");
     rmq_cmd_set_ext_int(&req, "topicSysFlag", 0);
     rmq_cmd_set_ext_bool(&req, "order", false);
-    int rc = call(r, &req, &rep, err);
+    int rc = rmq_admin_call(r, &req, &rep, err);
     if (rc == 0)
         rmq_rpc_reply_free(&rep);
     return rc;
@@ -108,7 +107,7 @@ static int queue_long(struct rmq_rpc *r, int code, const char *topic, int qid, c
     rmq_cmd_set_ext_int(&req, "queueId", qid);
     if (k2)
         rmq_cmd_set_ext_int(&req, k2, v2);
-    int rc = call(r, &req, &rep, err);
+    int rc = rmq_admin_call(r, &req, &rep, err);
     return rc ? rc : reply_long(r, &rep, key, out, err);
 }
 
@@ -138,7 +137,7 @@ int rmq_admin_query_offset(struct rmq_rpc *r, const char *group, const char *top
     rmq_cmd_set_ext(&req, "topic", topic);
     rmq_cmd_set_ext_int(&req, "queueId", qid);
     rmq_cmd_set_ext_bool(&req, "setZeroIfNotFound", false);
-    int rc = call(r, &req, &rep, err);
+    int rc = rmq_admin_call(r, &req, &rep, err);
     return rc ? rc : reply_long(r, &rep, "offset", out, err);
 }
 
@@ -158,7 +157,7 @@ int rmq_admin_update_offset(struct rmq_rpc *r, const char *group, const char *to
     struct rmq_cmd req;
     struct rmq_rpc_reply rep;
     rmq_admin_update_offset_req(&req, group, topic, qid, offset);
-    int rc = call(r, &req, &rep, err);
+    int rc = rmq_admin_call(r, &req, &rep, err);
     if (rc == 0)
         rmq_rpc_reply_free(&rep);
     return rc;

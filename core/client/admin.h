@@ -26,6 +26,11 @@ struct rmq_topic_info {
  * RMQ_RESP_TOPIC_NOT_EXIST (> 0, as if the broker had said so) when the table has no such
  * topic; in both cases *tbw102 (may be NULL) receives TBW102's entry, or zeros when the
  * broker has none (no auto-creation). */
+/* Sends req (freed here), waits, and checks the response code; on 0 *rep holds the reply
+ * (free it with rmq_rpc_reply_free). The broker's error comes back as its code with err
+ * set to "NAME: remark". Shared by every one-shot admin request. */
+int rmq_admin_call(struct rmq_rpc *r, struct rmq_cmd *req, struct rmq_rpc_reply *rep, char *err);
+
 int rmq_admin_topic(struct rmq_rpc *r, const char *topic, struct rmq_topic_info *ti,
                     struct rmq_topic_info *tbw102, char *err);
 

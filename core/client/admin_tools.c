@@ -1,7 +1,8 @@
 /*
- * admin2.c — topic, offset and shutdown requests for the admin commands.
+ * admin_tools.c — topic, offset and shutdown requests for the admin commands.
  */
-#include "client/admin2.h"
+#include "client/admin_tools.h"
+#include "client/admin.h"
 
 #include "proto/codes.h"
 #include "util/buf.h"
@@ -11,27 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int call(struct rmq_rpc *r, struct rmq_cmd *req, struct rmq_rpc_reply *rep, char *err)
-{
-    int rc = rmq_rpc_call_wait(r, req, 0, rep, err);
-    rmq_cmd_free(req);
-    if (rc)
-        return rc;
-    if ((rc = rmq_rpc_expect(&rep->cmd, NULL, 0, err)))
-        rmq_rpc_reply_free(rep);
-    return rc;
-}
-
 static int call_noreply(struct rmq_rpc *r, struct rmq_cmd *req, char *err)
 {
     struct rmq_rpc_reply rep;
-    int rc = call(r, req, &rep, err);
+    int rc = rmq_admin_call(r, req, &rep, err);
     if (rc == 0)
         rmq_rpc_reply_free(&rep);
     return rc;
 }
 
-int rmq_admin2_update_topic(struct rmq_rpc *r, const char *topic, int read_queues, int write_queues,
+int rmq_admin_tools_update_topic(struct rmq_rpc *r, const char *topic, int read_queues, int write_queues,
                             int perm, bool order, char *err)
 {
     struct rmq_cmd req;
@@ -47,7 +37,7 @@ int rmq_admin2_update_topic(struct rmq_rpc *r, const char *topic, int read_queue
     return call_noreply(r, &req, err);
 }
 
-int rmq_admin2_delete_topic(struct rmq_rpc *r, const char *topic, char *err)
+int rmq_admin_tools_delete_topic(struct rmq_rpc *r, const char *topic, char *err)
 {
     struct rmq_cmd req;
     rmq_cmd_init_request(&req, RMQ_REQ_DELETE_TOPIC_IN_BROKER, RMQ_SER_ROCKETMQ);
@@ -55,21 +45,21 @@ int rmq_admin2_delete_topic(struct rmq_rpc *r, const char *topic, char *err)
     return call_noreply(r, &req, err);
 }
 
-int rmq_admin2_shutdown(struct rmq_rpc *r, char *err)
+int rmq_admin_tools_shutdown(struct rmq_rpc *r, char *err)
 {
     struct rmq_cmd req;
     rmq_cmd_init_request(&req, RMQ_REQ_RMQ_SHUTDOWN, RMQ_SER_ROCKETMQ);
     return call_noreply(r, &req, err);
 }
 
-int rmq_admin2_topic_names(struct rmq_rpc *r, char ***names, size_t *n, char *err)
+int rmq_admin_tools_topic_names(struct rmq_rpc *r, char ***names, size_t *n, char *err)
 {
     *names = NULL;
     *n = 0;
     struct rmq_cmd req;
     struct rmq_rpc_reply rep;
     rmq_cmd_init_request(&req, RMQ_REQ_GET_ALL_TOPIC_CONFIG, RMQ_SER_ROCKETMQ);
-    int rc = call(r, &req, &rep, err);
+    int rc = rmq_admin_call(r, &req, &rep, err);
     if (rc)
         return rc;
     json_t *root = rmq_fastjson_loadb(rep.cmd.body, rep.cmd.body_len, err);
@@ -186,7 +176,7 @@ static int stats(struct rmq_rpc *r, struct rmq_cmd *req, bool consume, struct rm
     *out = NULL;
     *n = 0;
     struct rmq_rpc_reply rep;
-    int rc = call(r, req, &rep, err);
+    int rc = rmq_admin_call(r, req, &rep, err);
     if (rc)
         return rc;
     json_t *root = rmq_fastjson_loadb(rep.cmd.body, rep.cmd.body_len, err);
@@ -229,7 +219,7 @@ static int stats(struct rmq_rpc *r, struct rmq_cmd *req, bool consume, struct rm
     return 0;
 }
 
-int rmq_admin2_topic_stats(struct rmq_rpc *r, const char *topic, struct rmq_queue_stat **out,
+int rmq_admin_tools_topic_stats(struct rmq_rpc *r, const char *topic, struct rmq_queue_stat **out,
                            size_t *n, char *err)
 {
     struct rmq_cmd req;
@@ -238,7 +228,7 @@ int rmq_admin2_topic_stats(struct rmq_rpc *r, const char *topic, struct rmq_queu
     return stats(r, &req, false, out, n, err);
 }
 
-int rmq_admin2_consume_stats(struct rmq_rpc *r, const char *group, const char *topic,
+int rmq_admin_tools_consume_stats(struct rmq_rpc *r, const char *group, const char *topic,
                              struct rmq_queue_stat **out, size_t *n, char *err)
 {
     struct rmq_cmd req;
