@@ -38,6 +38,8 @@ int cmd_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* Usage error: message (if any) and the usage text on stderr; returns 2. */
 int cmd_usage_error(const char *usage, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A whole decimal number in [min, max] into *out: 0, or -1 when malformed or out of range. */
+int cmd_parse_long(const char *s, long min, long max, long *out);
 /* True when argv holds -h or --help before any "--". */
 int cmd_wants_help(int argc, char **argv);
 /* Flush stdout at exit; a write error other than EPIPE turns exit 0 into 1. */

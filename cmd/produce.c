@@ -262,17 +262,6 @@ static void on_stdin(struct ev_loop *loop, ev_io *w, int revents)
     feed(pr);
 }
 
-static int parse_num(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int cmd_produce(int argc, char **argv)
 {
     const char *addr_text = getenv("RMQ_BROKER");
@@ -308,24 +297,24 @@ int cmd_produce(int argc, char **argv)
             break;
         }
         case O_DELAY:
-            if (parse_num(optarg, 1, 18, &v))
+            if (cmd_parse_long(optarg, 1, 18, &v))
                 return cmd_usage_error(usage, "produce", "--delay must be a level from 1 to 18");
             pr.tmpl.delay_level = (int)v;
             break;
         case 'g': po.group = optarg; break;
         case O_JSON: pr.json = true; break;
         case O_WINDOW:
-            if (parse_num(optarg, 1, 65536, &v))
+            if (cmd_parse_long(optarg, 1, 65536, &v))
                 return cmd_usage_error(usage, "produce", "--window must be from 1 to 65536");
             po.window = (int)v;
             break;
         case O_RETRIES:
-            if (parse_num(optarg, 0, 1000, &v))
+            if (cmd_parse_long(optarg, 0, 1000, &v))
                 return cmd_usage_error(usage, "produce", "--retries must be from 0 to 1000");
             po.retries = (int)v;
             break;
         case O_TIMEOUT:
-            if (parse_num(optarg, 1, 3600000, &v))
+            if (cmd_parse_long(optarg, 1, 3600000, &v))
                 return cmd_usage_error(usage, "produce", "--timeout must be from 1 to 3600000 ms");
             po.timeout_ms = v;
             break;

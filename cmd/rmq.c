@@ -67,6 +67,17 @@ int cmd_usage_error(const char *usage, const char *cmd, const char *fmt, ...)
     return 2;
 }
 
+int cmd_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int cmd_wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {

@@ -51,17 +51,6 @@ static const struct option longopts[] = {
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
 
-static int parse_int(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* yyyy-MM-dd HH:mm:ss,SSS in local time, or "" for 0. */
 static void time_str(int64_t ms, char *out, size_t n)
 {
@@ -189,7 +178,7 @@ int cmd_topic(int argc, char **argv)
     if (!upd && strcmp(sub, "delete") && strcmp(sub, "list") && strcmp(sub, "status"))
         return cmd_usage_error(usage, "topic", "unknown subcommand '%s'", sub);
     const char *addr_text = getenv("RMQ_BROKER");
-    int rq = 8, wq = 8, perm = 6;
+    long rq = 8, wq = 8, perm = 6;
     bool order = false, json = false, queue_opt = false;
     int c;
     optind = 1;
@@ -198,17 +187,17 @@ int cmd_topic(int argc, char **argv)
         switch (c) {
         case 'b': addr_text = optarg; break;
         case 'r':
-            if (parse_int(optarg, 1, 1024, &rq))
+            if (cmd_parse_long(optarg, 1, 1024, &rq))
                 return cmd_usage_error(usage, "topic", "--read must be from 1 to 1024");
             queue_opt = true;
             break;
         case 'w':
-            if (parse_int(optarg, 1, 1024, &wq))
+            if (cmd_parse_long(optarg, 1, 1024, &wq))
                 return cmd_usage_error(usage, "topic", "--write must be from 1 to 1024");
             queue_opt = true;
             break;
         case 'p':
-            if (parse_int(optarg, 0, 7, &perm))
+            if (cmd_parse_long(optarg, 0, 7, &perm))
                 return cmd_usage_error(usage, "topic", "--perm must be from 0 to 7");
             queue_opt = true;
             break;
@@ -241,7 +230,7 @@ int cmd_topic(int argc, char **argv)
     if (rmq_rpc_connect_wait(rpc, err))
         rc = cmd_fail("topic", "%s", err);
     else if (upd)
-        rc = do_update(rpc, sub, topic, rq, wq, perm, order);
+        rc = do_update(rpc, sub, topic, (int)rq, (int)wq, (int)perm, order);
     else if (!strcmp(sub, "delete"))
         rc = do_delete(rpc, topic);
     else if (list)

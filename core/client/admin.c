@@ -2,6 +2,7 @@
  * admin.c — one-shot broker requests for tools and client set-up.
  */
 #include "client/admin.h"
+#include "client/admin_tools.h"
 
 #include "proto/codes.h"
 #include "util/err.h"
@@ -68,21 +69,7 @@ int rmq_admin_topic(struct rmq_rpc *r, const char *topic, struct rmq_topic_info 
 
 int rmq_admin_create_topic(struct rmq_rpc *r, const char *topic, int queues, char *err)
 {
-    struct rmq_cmd req;
-    struct rmq_rpc_reply rep;
-    rmq_cmd_init_request(&req, RMQ_REQ_UPDATE_AND_CREATE_TOPIC, RMQ_SER_ROCKETMQ);
-    rmq_cmd_set_ext(&req, "topic", topic);
-    rmq_cmd_set_ext(&req, "defaultTopic", RMQ_TBW102);
-    rmq_cmd_set_ext_int(&req, "readQueueNums", queues);
-    rmq_cmd_set_ext_int(&req, "writeQueueNums", queues);
-    rmq_cmd_set_ext_int(&req, "perm", 6);
-    rmq_cmd_set_ext(&req, "topicFilterType", "SINGLE_TAG");
-    rmq_cmd_set_ext_int(&req, "topicSysFlag", 0);
-    rmq_cmd_set_ext_bool(&req, "order", false);
-    int rc = rmq_admin_call(r, &req, &rep, err);
-    if (rc == 0)
-        rmq_rpc_reply_free(&rep);
-    return rc;
+    return rmq_admin_tools_update_topic(r, topic, queues, queues, 6, false, err);
 }
 
 /* Reads extFields[key] of a successful reply as a long. */

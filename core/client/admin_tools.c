@@ -27,7 +27,7 @@ int rmq_admin_tools_update_topic(struct rmq_rpc *r, const char *topic, int read_
     struct rmq_cmd req;
     rmq_cmd_init_request(&req, RMQ_REQ_UPDATE_AND_CREATE_TOPIC, RMQ_SER_ROCKETMQ);
     rmq_cmd_set_ext(&req, "topic", topic);
-    rmq_cmd_set_ext(&req, "defaultTopic", "TBW102");
+    rmq_cmd_set_ext(&req, "defaultTopic", RMQ_TBW102);
     rmq_cmd_set_ext_int(&req, "readQueueNums", read_queues);
     rmq_cmd_set_ext_int(&req, "writeQueueNums", write_queues);
     rmq_cmd_set_ext_int(&req, "perm", perm);
