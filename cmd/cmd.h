@@ -28,6 +28,7 @@ int cmd_store(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_topic(int argc, char **argv);
 int cmd_offsets(int argc, char **argv);
+int cmd_group(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

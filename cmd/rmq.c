@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"store", cmd_store, "verify, inspect and dump a store directory offline"},
     {"bench", cmd_bench, "measure the store (and later the broker)"},
     {"topic", cmd_topic, "create, update, delete, list and show topics on a broker"},
+    {"group", cmd_group, "list, create, change and delete a broker's subscription groups"},
     {"offsets", cmd_offsets, "show or reset a consumer group's offsets"},
     {"shutdown", cmd_shutdown, "ask a broker to shut down and wait until it has"},
     {"version", cmd_version, "print the version"},

@@ -181,9 +181,15 @@ void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct
     for (const struct rmq_client_entry *e = b->clients.head; e; e = e->next) {
         if (e->conn != c)
             continue;
-        for (int i = 0; i < e->nconsumer; i++)
-            if (!e->broadcast[i] && !rmq_topics_retry(&b->topics, e->consumer_groups[i], 1, err))
+        /* as ClientManageProcessor: the group is made if allowed, and its retry topic
+         * gets the group's retryQueueNums queues */
+        for (int i = 0; i < e->nconsumer; i++) {
+            const struct rmq_group_conf *g = rmq_groups_find(&b->groups, e->consumer_groups[i], err);
+            if (!g)
+                rmq_warn("broker: heartbeat from %s: %s", rmq_conn_peer(c), err);
+            else if (!e->broadcast[i] && !rmq_topics_retry(&b->topics, g->name, g->retry_queue_nums, err))
                 rmq_warn("broker: %s", err);
+        }
     }
     rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }

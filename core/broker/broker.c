@@ -46,6 +46,9 @@ static const struct {
     {RMQ_REQ_DELETE_TOPIC_IN_BROKER, rmq_handle_delete_topic},
     {RMQ_REQ_GET_ALL_TOPIC_CONFIG, rmq_handle_all_topics},
     {RMQ_REQ_HEART_BEAT, rmq_handle_heartbeat},
+    {RMQ_REQ_UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, rmq_handle_update_group},
+    {RMQ_REQ_GET_ALL_SUBSCRIPTIONGROUP_CONFIG, rmq_handle_all_groups},
+    {RMQ_REQ_DELETE_SUBSCRIPTIONGROUP, rmq_handle_delete_group},
     {RMQ_REQ_RMQ_SHUTDOWN, rmq_handle_shutdown},
 };
 
@@ -222,6 +225,7 @@ static void broker_free(struct rmq_broker *b)
     if (b->store && rmq_store_close(b->store) != 0)
         b->stop_status = RMQ_ECLOSED;
     rmq_topics_close(&b->topics);
+    rmq_groups_close(&b->groups);
     rmq_offset_table_free(b->offsets);
     rmq_waitq_free(&b->flush_waits);
     if (b->loop)
@@ -247,6 +251,7 @@ int rmq_broker_open(struct rmq_broker **out, const struct rmq_conf *conf, char *
     so.cb_arg = b;
     if (rc || (rc = rmq_store_open(&b->store, &so, err)) ||
         (rc = rmq_topics_open(&b->topics, conf, config_dir, err)) ||
+        (rc = rmq_groups_open(&b->groups, conf, config_dir, err)) ||
         (rc = rmq_offset_table_load(&b->offsets, b->offsets_path, err)) < 0)
         goto fail;
     struct rmq_server_opts o = {.max_frame = (size_t)conf->net.max_frame_size, .on_frame = on_frame,

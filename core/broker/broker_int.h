@@ -6,6 +6,7 @@
 
 #include "broker/broker.h"
 #include "broker/clients.h"
+#include "broker/groups.h"
 #include "broker/topics.h"
 #include "net/conn.h"
 #include "net/server.h"
@@ -34,6 +35,7 @@ struct rmq_broker {
     struct ev_loop *loop;
     struct rmq_store *store;
     struct rmq_topics topics;
+    struct rmq_groups groups;
     struct rmq_offset_table *offsets;
     bool offsets_dirty;
     char offsets_path[PATH_MAX];
@@ -97,6 +99,12 @@ void rmq_handle_unregister(struct rmq_broker *b, struct rmq_conn *c, const struc
 void rmq_handle_consumer_list(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 /* clients: the members of group changed; tell the remaining ones (NOTIFY_CONSUMER_IDS_CHANGED) */
 void rmq_broker_group_changed(void *arg, const char *group);
+/* admin_groups.c */
+void rmq_handle_update_group(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_all_groups(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_delete_group(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+/* The pulling group exists (made if allowed) and may consume; else answers and returns false. */
+bool rmq_broker_group_may_consume(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 
 #endif

@@ -156,6 +156,8 @@ static bool do_pull(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_c
 
 void rmq_handle_pull(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
+    if (!rmq_broker_group_may_consume(b, c, req))
+        return;
     if (do_pull(b, c, req, true))
         return;
     struct rmq_parked_pull *p = calloc(1, sizeof *p);

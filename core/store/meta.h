@@ -137,6 +137,10 @@ struct rmq_group_conf {
 };
 
 void rmq_group_conf_init(struct rmq_group_conf *g, const char *name);
+/* Decodes one SubscriptionGroupConfig object (the body of UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+ * fastjson-lenient); the name is its "groupName", absent fields keep Java's defaults and
+ * unknown members are ignored. 0 or RMQ_EINVAL with err set. */
+int rmq_group_conf_parse(const char *json, size_t len, struct rmq_group_conf *out, char *err);
 
 struct rmq_group_table;
 

@@ -522,6 +522,27 @@ static int decode_group(const char *key, const json_t *o, void *item, char *err)
     return oom ? rmq_seterr(err, -ENOMEM, "out of memory") : 0;
 }
 
+int rmq_group_conf_parse(const char *json, size_t len, struct rmq_group_conf *out, char *err)
+{
+    json_t *root = rmq_json_parse_lenient(json, len, "subscription group", err);
+    if (!root)
+        return RMQ_EINVAL;
+    const char *name = json_string_value(json_object_get(root, "groupName"));
+    int rc;
+    if (!name || !name_fits(name)) {
+        rc = rmq_seterr(err, RMQ_EINVAL, "subscription group: groupName is missing or invalid");
+    } else {
+        struct group_item it;
+        rc = decode_group(name, root, &it, err);
+        if (rc == 0) {
+            json_decref(it.extra);
+            *out = it.g;
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
 static int group_table_decode(void *arg, const json_t *root, char *err)
 {
     return table_decode(arg, GROUP_XOFF, root, "subscriptionGroupTable", decode_group, err);

@@ -406,6 +406,27 @@ static int collect(void *arg, const char *topic, const char *group, int32_t qid,
     return 0;
 }
 
+/* The body of UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: fastjson-lenient, defaults for what is
+ * missing, the name from groupName. */
+static void test_group_conf_parse(void **state)
+{
+    char err[RMQ_ERRLEN];
+    struct rmq_group_conf g;
+    const char *body = "{\"groupName\":\"g1\",\"consumeEnable\":\"false\",\"retryMaxTimes\":3,"
+                       "\"groupSysFlag\":0,\"retryQueueNums\":\"2\"}";
+    assert_int_equal(rmq_group_conf_parse(body, strlen(body), &g, err), 0);
+    assert_string_equal(g.name, "g1");
+    assert_false(g.consume_enable);
+    assert_true(g.consume_broadcast_enable);
+    assert_int_equal(g.retry_max_times, 3);
+    assert_int_equal(g.retry_queue_nums, 2);
+    assert_int_equal(g.which_broker_when_consume_slowly, 1);
+    const char *bad[] = {"{\"consumeEnable\":true}", "{\"groupName\":\"\"}", "[1]", "{\"groupName\":",
+                         "{\"groupName\":\"g\",\"retryMaxTimes\":\"x\"}", "{\"groupName\":7}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(rmq_group_conf_parse(bad[i], strlen(bad[i]), &g, err), RMQ_EINVAL);
+}
+
 static void test_offsets(void **state)
 {
     /* exactly what a Java broker writes: bare Integer keys */
@@ -747,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_topics_java_form),
         cmocka_unit_test(test_topics_lenient_and_api),
         cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_group_conf_parse),
         cmocka_unit_test(test_offsets),
         cmocka_unit_test(test_java_pretty_files),
         cmocka_unit_test(test_delay),
