@@ -46,6 +46,7 @@ static const struct {
     {RMQ_REQ_DELETE_TOPIC_IN_BROKER, rmq_handle_delete_topic},
     {RMQ_REQ_GET_ALL_TOPIC_CONFIG, rmq_handle_all_topics},
     {RMQ_REQ_HEART_BEAT, rmq_handle_heartbeat},
+    {RMQ_REQ_CONSUMER_SEND_MSG_BACK, rmq_handle_send_back},
     {RMQ_REQ_UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, rmq_handle_update_group},
     {RMQ_REQ_GET_ALL_SUBSCRIPTIONGROUP_CONFIG, rmq_handle_all_groups},
     {RMQ_REQ_DELETE_SUBSCRIPTIONGROUP, rmq_handle_delete_group},
@@ -170,8 +171,10 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
     rmq_broker_expire_waits(b, rmq_mono_us());
     if (b->parked)
         rmq_broker_wake_pulls(b, true);
+    rmq_schedule_tick(b, now);
     if (now >= b->next_offsets_save) {   /* flushConsumerOffsetInterval */
         save_offsets(b);
+        rmq_schedule_save(b);
         b->next_offsets_save = now + 5000;
     }
     if (now >= b->next_client_scan) {   /* channelExpiredTimeout, scanned every 10 s */
@@ -227,6 +230,7 @@ static void broker_free(struct rmq_broker *b)
     rmq_topics_close(&b->topics);
     rmq_groups_close(&b->groups);
     rmq_offset_table_free(b->offsets);
+    rmq_delay_table_free(b->delay_offsets);
     rmq_waitq_free(&b->flush_waits);
     if (b->loop)
         ev_loop_destroy(b->loop);
@@ -252,7 +256,8 @@ int rmq_broker_open(struct rmq_broker **out, const struct rmq_conf *conf, char *
     if (rc || (rc = rmq_store_open(&b->store, &so, err)) ||
         (rc = rmq_topics_open(&b->topics, conf, config_dir, err)) ||
         (rc = rmq_groups_open(&b->groups, conf, config_dir, err)) ||
-        (rc = rmq_offset_table_load(&b->offsets, b->offsets_path, err)) < 0)
+        (rc = rmq_offset_table_load(&b->offsets, b->offsets_path, err)) < 0 ||
+        (rc = rmq_schedule_open(b, config_dir, err)) < 0)
         goto fail;
     struct rmq_server_opts o = {.max_frame = (size_t)conf->net.max_frame_size, .on_frame = on_frame,
                               .on_close = on_close, .arg = b};
@@ -293,6 +298,7 @@ int rmq_broker_run(struct rmq_broker *b)
     /* waiting SYNC_FLUSH sends get what the flusher manages before the store closes */
     rmq_broker_expire_waits(b, INT64_MAX);
     save_offsets(b);
+    rmq_schedule_save(b);
     int status = b->stop_status;
     broker_free(b);
     rmq_info("broker: stopped");

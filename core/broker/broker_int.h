@@ -52,6 +52,10 @@ struct rmq_broker {
     ev_async stop;
     int64_t next_offsets_save, next_retention;
 
+    struct rmq_delay_table *delay_offsets;   /* delay level → next offset to deliver */
+    char delay_path[PATH_MAX];
+    bool delay_dirty;
+
     struct rmq_waitq flush_waits; /* SYNC_FLUSH sends waiting for the flushed watermark */
     struct rmq_parked_pull *parked;
     int stop_status;
@@ -105,6 +109,20 @@ void rmq_handle_all_groups(struct rmq_broker *b, struct rmq_conn *c, const struc
 void rmq_handle_delete_group(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 /* The pulling group exists (made if allowed) and may consume; else answers and returns false. */
 bool rmq_broker_group_may_consume(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+/* schedule.c: delay levels */
+int rmq_schedule_open(struct rmq_broker *b, const char *config_dir, char *err);
+/* When in carries a DELAY level (and is not a transaction half), points it at
+ * SCHEDULE_TOPIC_XXXX queue level−1 with REAL_TOPIC/REAL_QID added (props holds the new
+ * properties; free it after the put). Returns whether it did. */
+bool rmq_schedule_redirect(struct rmq_broker *b, struct rmq_msg_in *in, struct rmq_buf *props);
+/* Stores a copy of the record m in topic/qid with new properties and reconsume count,
+ * through the delay levels when props carry DELAY. */
+int rmq_broker_put_copy(struct rmq_broker *b, const struct rmq_msg *m, const char *topic, int32_t qid,
+                        const char *props, size_t plen, int32_t reconsume, struct rmq_put_result *r, char *err);
+void rmq_schedule_tick(struct rmq_broker *b, int64_t now_ms);
+void rmq_schedule_save(struct rmq_broker *b);
+/* sendback.c */
+void rmq_handle_send_back(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 
 #endif

@@ -30,11 +30,11 @@ struct pending_send {
 
 /* SEND_MESSAGE's long field names and SEND_MESSAGE_V2's one-letter ones. */
 enum { F_GROUP, F_TOPIC, F_DEFAULT_TOPIC, F_DEFAULT_QUEUES, F_QUEUE, F_SYSFLAG, F_BORN, F_FLAG,
-       F_PROPS, F_RECONSUME, F_BATCH, NFIELDS };
+       F_PROPS, F_RECONSUME, F_MAX_RECONSUME, F_BATCH, NFIELDS };
 static const char *const long_names[NFIELDS] = {
     "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag",
-    "bornTimestamp", "flag", "properties", "reconsumeTimes", "batch"};
-static const char *const short_names[NFIELDS] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "m"};
+    "bornTimestamp", "flag", "properties", "reconsumeTimes", "maxReconsumeTimes", "batch"};
+static const char *const short_names[NFIELDS] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "l", "m"};
 
 static int store_error_code(int rc)
 {
@@ -62,9 +62,10 @@ static void born_host(struct rmq_conn *c, struct rmq_host *h)
 }
 
 /* Appends one message whose properties are props plus the cluster that stored it
- * (PROTOCOL §2.4), and its offset message id to ids (comma-separated). */
+ * (PROTOCOL §2.4), and its offset message id to ids (comma-separated). A single message
+ * with a DELAY level waits in the schedule topic first (batches cannot be delayed). */
 static int put_one(struct rmq_broker *b, struct rmq_msg_in *in, const char *props, size_t plen,
-                   struct rmq_buf *ids, struct rmq_put_result *r, char *err)
+                   bool may_delay, struct rmq_buf *ids, struct rmq_put_result *r, char *err)
 {
     char stored[RMQ_MAX_PROPS_LEN + 256];
     if (plen > RMQ_MAX_PROPS_LEN)
@@ -73,7 +74,13 @@ static int put_one(struct rmq_broker *b, struct rmq_msg_in *in, const char *prop
                      plen && props[plen - 1] != '\002' ? "\002" : "", "CLUSTER", b->conf->broker.cluster_name);
     in->props = stored;
     in->props_len = (size_t)n;
-    int rc = rmq_store_put(b->store, in, r, err);
+    struct rmq_buf delayed = {0};
+    if (may_delay)
+        rmq_schedule_redirect(b, in, &delayed);
+    int rc = in->props_len > RMQ_MAX_PROPS_LEN
+                 ? rmq_seterr(err, RMQ_ETOOBIG, "properties of %zu bytes are over 32767", in->props_len)
+                 : rmq_store_put(b->store, in, r, err);
+    rmq_buf_free(&delayed);
     if (rc)
         return rc;
     char id[64];
@@ -110,7 +117,7 @@ static int put_batch(struct rmq_broker *b, struct rmq_msg_in *in, const uint8_t 
         in->flag = flag;
         in->body = mbody;
         in->body_len = blen;
-        int rc = put_one(b, in, props, plen, ids, last, err);
+        int rc = put_one(b, in, props, plen, false, ids, last, err);
         if (rc)
             return rc;
         if ((*count)++ == 0)
@@ -119,7 +126,45 @@ static int put_batch(struct rmq_broker *b, struct rmq_msg_in *in, const uint8_t 
     return 0;
 }
 
-void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+/* A send to %RETRY%group (a consumer's fallback when CONSUMER_SEND_MSG_BACK failed,
+ * PROTOCOL §2.4 step 6): 1 when the message has been delivered more than the group allows
+ * and goes to %DLQ%group instead (dlq gets that name, *props new properties without DELAY,
+ * kept in dlq_props), 0 to send it as asked, -1 after answering an error. */
+static int retry_send_is_dead(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req,
+                              const char *const *names, const char *topic, int64_t reconsume, char *dlq,
+                              const char **props, struct rmq_buf *dlq_props)
+{
+    char err[RMQ_ERRLEN];
+    const char *group = topic + strlen(RMQ_RETRY_PREFIX);
+    const struct rmq_group_conf *g = rmq_groups_find(&b->groups, group, err);
+    if (!g) {
+        rmq_broker_reply_code(c, req, RMQ_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, "%s", err);
+        return -1;
+    }
+    int64_t max = g->retry_max_times;
+    if (req->version >= RMQ_MQV_3_4_9)
+        rmq_cmd_ext_int(req, names[F_MAX_RECONSUME], INT32_MIN, INT32_MAX, &max, NULL);
+    if (max < 0)
+        max = 16;
+    if (reconsume <= max)
+        return 0;
+    const struct rmq_topic_conf *tc = rmq_topics_dlq(&b->topics, group, err);
+    if (!tc) {
+        rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        return -1;
+    }
+    snprintf(dlq, RMQ_MAX_TOPIC_LEN + 1, "%s", tc->name);
+    static const char *const drop[] = {RMQ_PROP_DELAY};
+    if (*props)
+        rmq_props_copy_except(dlq_props, *props, strlen(*props), drop, 1);
+    rmq_buf_add(dlq_props, "", 1);   /* NUL-terminated: props is a C string below */
+    dlq_props->len--;
+    *props = (const char *)dlq_props->data;
+    return 1;
+}
+
+/* dlq_props: room for the properties of a message redirected to the DLQ, freed by the caller */
+static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req, struct rmq_buf *dlq_props)
 {
     /* V1 names unless the request uses the short ones (V2 and batches) */
     const char *const *names = req->code == RMQ_REQ_SEND_MESSAGE && !rmq_cmd_ext(req, "b") ? long_names : short_names;
@@ -137,6 +182,16 @@ void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_
     props = rmq_cmd_ext(req, names[F_PROPS]);
 
     char err[RMQ_ERRLEN];
+    char dlq[RMQ_MAX_TOPIC_LEN + 1];
+    if (!batch && !strncmp(topic, RMQ_RETRY_PREFIX, strlen(RMQ_RETRY_PREFIX))) {
+        int dead = retry_send_is_dead(b, c, req, names, topic, reconsume, dlq, &props, dlq_props);
+        if (dead < 0)
+            return;
+        if (dead) {
+            topic = dlq;
+            qid = 0;
+        }
+    }
     bool created;
     const struct rmq_topic_conf *tc =
         rmq_topics_for_send(&b->topics, topic, rmq_cmd_ext(req, names[F_DEFAULT_TOPIC]), (int)defq, &created, err);
@@ -167,7 +222,7 @@ void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_
     } else {
         in.body = req->body;
         in.body_len = req->body_len;
-        rc = put_one(b, &in, props, plen, &ids, &r, err);
+        rc = put_one(b, &in, props, plen, true, &ids, &r, err);
         first = r;
         count = rc ? 0 : 1;
     }
@@ -207,6 +262,13 @@ void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_
     p->conn = c;
     rmq_waitq_push(&b->flush_waits, r.end,
                    rmq_mono_us() + b->conf->store.sync_flush_timeout_ms * 1000, p);
+}
+
+void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
+{
+    struct rmq_buf dlq_props = {0};
+    handle_send(b, c, req, &dlq_props);
+    rmq_buf_free(&dlq_props);
 }
 
 static void send_done(void *arg, void *cookie, int status)

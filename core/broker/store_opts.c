@@ -29,6 +29,8 @@ int rmq_store_opts_from_conf(struct rmq_store_opts *o, const struct rmq_conf *c,
     o->disk_max_used_ratio = s->disk_max_used_ratio;
     o->disk_clean_forcibly_ratio = s->disk_clean_forcibly_ratio;
     o->disk_warning_ratio = s->disk_warning_ratio;
+    o->delay_level_ms = s->delay_level_ms;
+    o->delay_levels = s->delay_levels;
     /* the store host is brokerIP1:listenPort, written into every record (PROTOCOL §4.2) */
     struct rmq_host *h = &o->store_host;
     h->port = c->net.listen_port;

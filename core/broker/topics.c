@@ -133,11 +133,12 @@ const struct rmq_topic_conf *rmq_topics_for_send(struct rmq_topics *t, const cha
     return rmq_topic_table_get(t->table, name);
 }
 
-const struct rmq_topic_conf *rmq_topics_retry(struct rmq_topics *t, const char *group,
-                                              int queue_nums, char *err)
+/* prefix+group with queue_nums queues, read-write, made if missing. */
+static const struct rmq_topic_conf *group_topic(struct rmq_topics *t, const char *prefix, const char *group,
+                                                int queue_nums, char *err)
 {
     char name[RMQ_META_NAME_MAX + 1];
-    if (snprintf(name, sizeof name, "%s%s", RMQ_RETRY_PREFIX, group) >= (int)sizeof name) {
+    if (snprintf(name, sizeof name, "%s%s", prefix, group) >= (int)sizeof name) {
         rmq_seterr(err, RMQ_EINVAL, "consumer group name '%s' is too long", group);
         return NULL;
     }
@@ -151,4 +152,15 @@ const struct rmq_topic_conf *rmq_topics_retry(struct rmq_topics *t, const char *
     if (rmq_topics_put(t, &n, err) < 0)
         return NULL;
     return rmq_topic_table_get(t->table, name);
+}
+
+const struct rmq_topic_conf *rmq_topics_retry(struct rmq_topics *t, const char *group,
+                                              int queue_nums, char *err)
+{
+    return group_topic(t, RMQ_RETRY_PREFIX, group, queue_nums, err);
+}
+
+const struct rmq_topic_conf *rmq_topics_dlq(struct rmq_topics *t, const char *group, char *err)
+{
+    return group_topic(t, RMQ_DLQ_PREFIX, group, 1, err);
 }

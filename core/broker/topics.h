@@ -58,6 +58,9 @@ const struct rmq_topic_conf *rmq_topics_for_send(struct rmq_topics *t, const cha
 const struct rmq_topic_conf *rmq_topics_retry(struct rmq_topics *t, const char *group,
                                               int queue_nums, char *err);
 
+/* The dead-letter topic of a consumer group (%DLQ%group, 1 queue, perm RW), made if missing. */
+const struct rmq_topic_conf *rmq_topics_dlq(struct rmq_topics *t, const char *group, char *err);
+
 /* A topic name as RocketMQ accepts it: 1..127 of [%|a-zA-Z0-9_-]. */
 bool rmq_topic_name_valid(const char *name);
 

@@ -10,15 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void rmq_props_add(struct rmq_buf *b, const char *name, const char *value, size_t vlen)
-{
-    if (b->len)
-        rmq_buf_add(b, "\002", 1);
-    rmq_buf_addstr(b, name);
-    rmq_buf_add(b, "\001", 1);
-    rmq_buf_add(b, value, vlen);
-}
-
 /* Keys RocketMQ sets or interprets itself (MessageConst.STRING_HASH_SET, the ones a user
  * could plausibly collide with). */
 static const char *const reserved[] = {

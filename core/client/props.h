@@ -10,14 +10,13 @@
 #ifndef RMQ_CLIENT_PROPS_H
 #define RMQ_CLIENT_PROPS_H
 
+#include "proto/msg.h"
 #include "util/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Appends name=value (value of vlen bytes) to the encoded properties in b. The caller has
- * checked both with rmq_props_check(). */
-void rmq_props_add(struct rmq_buf *b, const char *name, const char *value, size_t vlen);
+/* rmq_props_add() (proto/msg.h) appends a pair; check user input with rmq_props_check() first. */
 
 /* Checks a property a user asks for: name and value not empty, no 0x01/0x02 in either,
  * and, when user is true, a name that is not one of the keys RocketMQ reserves for itself

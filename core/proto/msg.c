@@ -1,5 +1,6 @@
 #include "proto/msg.h"
 
+#include "util/buf.h"
 #include "util/bytes.h"
 #include "util/err.h"
 #include "util/hash.h"
@@ -218,6 +219,51 @@ const char *rmq_props_get(const char *props, size_t len, const char *key, size_t
         if (klen == want && memcmp(k, key, klen) == 0)
             return v;
     return NULL;
+}
+
+void rmq_props_add(struct rmq_buf *b, const char *name, const char *value, size_t vlen)
+{
+    if (b->len)
+        rmq_buf_add(b, "\002", 1);
+    rmq_buf_addstr(b, name);
+    rmq_buf_add(b, "\001", 1);
+    rmq_buf_add(b, value, vlen);
+}
+
+void rmq_props_copy_except(struct rmq_buf *b, const char *props, size_t len,
+                           const char *const *drop, size_t ndrop)
+{
+    size_t pos = 0, klen, vlen;
+    const char *k, *v;
+    while (rmq_props_next(props, len, &pos, &k, &klen, &v, &vlen)) {
+        bool dropped = false;
+        for (size_t i = 0; i < ndrop && !dropped; i++)
+            dropped = strlen(drop[i]) == klen && memcmp(drop[i], k, klen) == 0;
+        if (dropped)
+            continue;
+        if (b->len)
+            rmq_buf_add(b, "\002", 1);
+        rmq_buf_add(b, k, klen);
+        rmq_buf_add(b, "\001", 1);
+        rmq_buf_add(b, v, vlen);
+    }
+}
+
+int rmq_msg_delay_level(const char *props, size_t len, int levels)
+{
+    size_t n;
+    const char *v = rmq_props_get(props, len, RMQ_PROP_DELAY, &n);
+    int64_t level = 0;
+    if (!v || n == 0 || n > 10)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return 0;   /* "-1" (a DLQ redirect) and garbage alike: not delayed */
+        level = level * 10 + (v[i] - '0');
+    }
+    if (level <= 0 || levels <= 0)
+        return 0;
+    return level > levels ? levels : (int)level;
 }
 
 int rmq_msg_offset_id(char *out, const struct rmq_host *h, int64_t phys_offset)

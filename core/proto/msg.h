@@ -140,5 +140,27 @@ int rmq_msg_offset_id(char *out, const struct rmq_host *store_host, int64_t phys
 #define RMQ_PROP_UNIQ_KEY "UNIQ_KEY"
 #define RMQ_PROP_DELAY "DELAY"
 #define RMQ_PROP_WAIT "WAIT"
+#define RMQ_PROP_REAL_TOPIC "REAL_TOPIC"
+#define RMQ_PROP_REAL_QID "REAL_QID"
+#define RMQ_PROP_RETRY_TOPIC "RETRY_TOPIC"
+#define RMQ_PROP_ORIGIN_MESSAGE_ID "ORIGIN_MESSAGE_ID"
+#define RMQ_PROP_RECONSUME_TIME "RECONSUME_TIME"
+#define RMQ_PROP_MAX_RECONSUME_TIMES "MAX_RECONSUME_TIMES"
+
+/* Where delayed messages wait, one queue per delay level (PROTOCOL §7.7). */
+#define RMQ_SCHEDULE_TOPIC "SCHEDULE_TOPIC_XXXX"
+
+/* The DELAY property as a level in 1..levels (higher levels clamped to levels, as RocketMQ
+ * does), or 0 when absent, not a number or not positive. */
+int rmq_msg_delay_level(const char *props, size_t len, int levels);
+
+/* Appends name\001value to encoded properties in b, with the \002 separator when b is not
+ * empty (PROTOCOL §4.3). */
+struct rmq_buf;
+void rmq_props_add(struct rmq_buf *b, const char *name, const char *value, size_t vlen);
+/* Appends every pair of props except those named in drop[0..ndrop) (and pairs RocketMQ's
+ * decoder would drop), in order, to b. */
+void rmq_props_copy_except(struct rmq_buf *b, const char *props, size_t len,
+                           const char *const *drop, size_t ndrop);
 
 #endif

@@ -13,9 +13,13 @@
 
 #include <string.h>
 
-static int64_t tag_code(const struct rmq_msg *m)
+static int64_t tag_code(const struct rmq_store *s, const struct rmq_msg *m)
 {
     size_t n;
+    if (m->topic_len == strlen(RMQ_SCHEDULE_TOPIC) && !memcmp(m->topic, RMQ_SCHEDULE_TOPIC, m->topic_len)) {
+        int level = rmq_msg_delay_level(m->props, m->props_len, s->o.delay_levels);
+        return m->store_ts + (level > 0 ? s->o.delay_level_ms[level - 1] : 0);
+    }
     const char *tags = rmq_props_get(m->props, m->props_len, RMQ_PROP_TAGS, &n);
     return tags ? (int64_t)rmq_java_hash(tags, n) : 0;
 }
@@ -59,7 +63,7 @@ static int dispatch_one(struct rmq_store *s, const struct rmq_msg *m, int64_t in
         int64_t before = cq->max_offset - cq->min_offset;
         if (m->queue_offset > cq->max_offset)
             s->gap_seen = true;
-        struct rmq_cq_entry e = {m->phys_offset, (int32_t)m->total_size, tag_code(m)};
+        struct rmq_cq_entry e = {m->phys_offset, (int32_t)m->total_size, tag_code(s, m)};
         if ((rc = rmq_cq_put(cq, m->queue_offset, &e, &s->dirty, err)))
             return rc;
         s->entries_total += cq->max_offset - cq->min_offset - before;

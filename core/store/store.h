@@ -64,6 +64,11 @@ struct rmq_store_opts {
     int disk_max_used_ratio;       /* diskMaxUsedSpaceRatio, 75 (%): clean expired files */
     int disk_clean_forcibly_ratio; /* diskSpaceCleanForciblyRatio, 85 (%): clean even unexpired */
     int disk_warning_ratio;        /* diskSpaceWarningLevelRatio, 90 (%): refuse writes */
+    /* messageDelayLevel: level i+1 waits delay_level_ms[i]; a SCHEDULE_TOPIC_XXXX entry's
+     * consume-queue tag code is its due time (store time + its level's delay), as in
+     * RocketMQ, so the delivery service reads queues, not records */
+    const int64_t *delay_level_ms;
+    int delay_levels;
     /* called on the flusher thread after the flushed offset advanced */
     void (*on_flushed)(void *arg);
     void *cb_arg;

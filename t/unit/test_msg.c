@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "proto/msg.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/hash.h"
 
@@ -204,6 +205,31 @@ static void java_string_hash(void **state)
     assert_int_equal(rmq_java_hash("polygenelubricants", 18), INT32_MIN);
 }
 
+/* DELAY as RocketMQ reads it: 1..levels, higher clamped, anything else "not delayed". */
+static void delay_levels(void **state)
+{
+    struct { const char *props; int want; } cases[] = {
+        {"DELAY\0013", 3}, {"TAGS\001a\002DELAY\00118", 18}, {"DELAY\00140", 18}, {"DELAY\0010", 0},
+        {"DELAY\001-1", 0}, {"DELAY\001x", 0}, {"DELAY\001", 0}, {"TAGS\001a", 0},
+        {"DELAY\00199999999999", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        assert_int_equal(rmq_msg_delay_level(cases[i].props, strlen(cases[i].props), 18), cases[i].want);
+    assert_int_equal(rmq_msg_delay_level("DELAY\0013", 7, 0), 0);
+}
+
+static void props_copy_except_drops_named_keys(void **state)
+{
+    const char *in = "TAGS\001a\002DELAY\0013\002KEYS\001k1 k2\002WAIT\001true";
+    const char *drop[] = {"DELAY", "WAIT"};
+    struct rmq_buf b = {0};
+    rmq_props_copy_except(&b, in, strlen(in), drop, 2);
+    rmq_props_add(&b, "REAL_QID", "7", 1);
+    assert_int_equal(b.len, strlen("TAGS\001a\002KEYS\001k1 k2\002REAL_QID\0017"));
+    assert_memory_equal(b.data, "TAGS\001a\002KEYS\001k1 k2\002REAL_QID\0017", b.len);
+    rmq_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +242,8 @@ int main(void)
         cmocka_unit_test(properties_follow_rocketmq_rules),
         cmocka_unit_test(offset_msg_id),
         cmocka_unit_test(java_string_hash),
+        cmocka_unit_test(delay_levels),
+        cmocka_unit_test(props_copy_except_drops_named_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

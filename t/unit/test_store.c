@@ -469,6 +469,38 @@ static void bad_input_is_refused(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+/* SCHEDULE_TOPIC_XXXX entries carry their due time as tag code (RocketMQ's layout), also
+ * when recovery re-makes them. */
+static void schedule_entries_carry_due_time(void **state)
+{
+    struct fx *f = *state;
+    static const int64_t levels[] = {1000, 5000, 10000};
+    f->o.delay_level_ms = levels;
+    f->o.delay_levels = 3;
+    open_store(f);
+    const char *props = "DELAY\0012\002REAL_TOPIC\001T\002REAL_QID\0010";
+    struct rmq_msg_in in = {
+        .topic = "SCHEDULE_TOPIC_XXXX", .topic_len = 19, .queue_id = 1, .born_ts = 1,
+        .born_host = {{127, 0, 0, 1}, 4, 1}, .body = "x", .body_len = 1,
+        .props = props, .props_len = strlen(props),
+    };
+    char err[RMQ_ERRLEN];
+    struct rmq_put_result r;
+    assert_int_equal(rmq_store_put(f->s, &in, &r, err), 0);
+    rmq_store_commit(f->s);
+    struct rmq_cq_entry e;
+    assert_int_equal(rmq_cq_get(rmq_store_queue(f->s, "SCHEDULE_TOPIC_XXXX", 1), 0, &e), 0);
+    assert_int_equal(e.tag, r.store_ts + 5000);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    char path[512];   /* the queue lost: recovery re-makes the entry from the log */
+    snprintf(path, sizeof path, "%s/consumequeue/SCHEDULE_TOPIC_XXXX", f->root);
+    assert_int_equal(rmq_remove_tree(path), 0);
+    open_store(f);
+    assert_int_equal(rmq_cq_get(rmq_store_queue(f->s, "SCHEDULE_TOPIC_XXXX", 1), 0, &e), 0);
+    assert_int_equal(e.tag, r.store_ts + 5000);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 static void done_cb(void *arg, void *cookie, int status)
 {
     int *log = arg;
@@ -507,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(retention_deletes_old_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(full_disk_refuses_writes_until_space_returns, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(schedule_entries_carry_due_time, setup, teardown),
         cmocka_unit_test(waitq_completes_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
