@@ -134,3 +134,21 @@ wait_for_messages() {   # wait_for_messages GROUP TOPIC N: up to 8 s for N messa
   run "$RMQ" consume -b "$UNIX" -g gY --exit-at-end '%RETRY%gF'
   [ "$output" = again ]
 }
+
+@test "locks: LOCK_BATCH_MQ grants a queue to one client of a group; UNLOCK_BATCH_MQ frees it" {
+  start_broker
+  mqs='[{"topic":"T","brokerName":"broker-a","queueId":0},{"topic":"T","brokerName":"broker-a","queueId":1}]'
+  run "$TT" request "$UNIX" 41 --show-body --body "{\"consumerGroup\":\"gO\",\"clientId\":\"c1\",\"mqSet\":$mqs}"
+  assert_contains "code=0"
+  assert_contains '{"lockOKMQSet":[{"brokerName":"broker-a","queueId":0,"topic":"T"},{"brokerName":"broker-a","queueId":1,"topic":"T"}]}'
+  run "$TT" request "$UNIX" 41 --show-body --body "{\"consumerGroup\":\"gO\",\"clientId\":\"c2\",\"mqSet\":$mqs}"
+  assert_contains '{"lockOKMQSet":[]}'
+  run "$TT" request "$UNIX" 42 --body "{\"consumerGroup\":\"gO\",\"clientId\":\"c1\",\"mqSet\":[{\"topic\":\"T\",\"brokerName\":\"broker-a\",\"queueId\":1}]}"
+  assert_contains "code=0"
+  run "$TT" request "$UNIX" 41 --show-body --body "{\"consumerGroup\":\"gO\",\"clientId\":\"c2\",\"mqSet\":$mqs}"
+  assert_contains '{"lockOKMQSet":[{"brokerName":"broker-a","queueId":1,"topic":"T"}]}'
+  run "$TT" request "$UNIX" 41 --body '{"consumerGroup":"gO","mqSet":[]}'
+  assert_contains "code=1 "
+  run "$TT" request "$UNIX" 41 --body 'not json'
+  assert_contains "code=1 "
+}

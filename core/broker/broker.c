@@ -47,6 +47,8 @@ static const struct {
     {RMQ_REQ_GET_ALL_TOPIC_CONFIG, rmq_handle_all_topics},
     {RMQ_REQ_HEART_BEAT, rmq_handle_heartbeat},
     {RMQ_REQ_CONSUMER_SEND_MSG_BACK, rmq_handle_send_back},
+    {RMQ_REQ_LOCK_BATCH_MQ, rmq_handle_lock_batch},
+    {RMQ_REQ_UNLOCK_BATCH_MQ, rmq_handle_unlock_batch},
     {RMQ_REQ_UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, rmq_handle_update_group},
     {RMQ_REQ_GET_ALL_SUBSCRIPTIONGROUP_CONFIG, rmq_handle_all_groups},
     {RMQ_REQ_DELETE_SUBSCRIPTIONGROUP, rmq_handle_delete_group},
@@ -229,6 +231,7 @@ static void broker_free(struct rmq_broker *b)
         b->stop_status = RMQ_ECLOSED;
     rmq_topics_close(&b->topics);
     rmq_groups_close(&b->groups);
+    rmq_locks_free(&b->locks);
     rmq_offset_table_free(b->offsets);
     rmq_delay_table_free(b->delay_offsets);
     rmq_waitq_free(&b->flush_waits);

@@ -7,6 +7,7 @@
 #include "broker/broker.h"
 #include "broker/clients.h"
 #include "broker/groups.h"
+#include "broker/locks.h"
 #include "broker/topics.h"
 #include "net/conn.h"
 #include "net/server.h"
@@ -36,6 +37,7 @@ struct rmq_broker {
     struct rmq_store *store;
     struct rmq_topics topics;
     struct rmq_groups groups;
+    struct rmq_locks locks;       /* orderly consumers' queue locks */
     struct rmq_offset_table *offsets;
     bool offsets_dirty;
     char offsets_path[PATH_MAX];
@@ -121,6 +123,9 @@ int rmq_broker_put_copy(struct rmq_broker *b, const struct rmq_msg *m, const cha
                         const char *props, size_t plen, int32_t reconsume, struct rmq_put_result *r, char *err);
 void rmq_schedule_tick(struct rmq_broker *b, int64_t now_ms);
 void rmq_schedule_save(struct rmq_broker *b);
+/* admin_locks.c */
+void rmq_handle_lock_batch(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
+void rmq_handle_unlock_batch(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 /* sendback.c */
 void rmq_handle_send_back(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
 void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
