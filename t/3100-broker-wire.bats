@@ -83,6 +83,9 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   assert_contains "offset=0"
   run "$TT" request "unix:$SOCK" 15 consumerGroup=g topic=TopicTest queueId=2 commitOffset=1
   assert_contains "code=0"
+  # ali-ons's "-1" (nothing consumed) is accepted and does not take the offset back
+  run "$TT" request "unix:$SOCK" 15 consumerGroup=g topic=TopicTest queueId=2 commitOffset=-1
+  assert_contains "code=0"
   stop_broker
   grep -q '"TopicTest@g":{2:1}' "$T/store/config/consumerOffset.json"
   start_broker

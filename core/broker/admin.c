@@ -59,12 +59,16 @@ void rmq_handle_update_offset(struct rmq_broker *b, struct rmq_conn *c, const st
     const struct rmq_cq *cq;
     int64_t off;
     if (!rmq_broker_need_str(c, req, "consumerGroup", &group) || !topic_queue(b, c, req, &topic, &qid, &cq) ||
-        !rmq_broker_need_int(c, req, "commitOffset", 0, INT64_MAX, &off))
+        !rmq_broker_need_int(c, req, "commitOffset", -1, INT64_MAX, &off))
         return;
     if (!rmq_topics_get(&b->topics, topic))
         return rmq_broker_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist", topic);
-    rmq_offset_table_set(b->offsets, topic, group, qid, off);
-    b->offsets_dirty = true;
+    /* ali-ons sends -1 for "nothing consumed yet" (its offset 0): that is no offset, and
+     * must not take back one already committed (reference/ali-ons.md §12) */
+    if (off >= 0) {
+        rmq_offset_table_set(b->offsets, topic, group, qid, off);
+        b->offsets_dirty = true;
+    }
     rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
