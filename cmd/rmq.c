@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"topic", cmd_topic, "create, update, delete, list and show topics on a broker"},
     {"group", cmd_group, "list, create, change and delete a broker's subscription groups"},
     {"offsets", cmd_offsets, "show or reset a consumer group's offsets"},
+    {"admin", cmd_admin, "mqadmin's other commands: find messages by id or key"},
     {"shutdown", cmd_shutdown, "ask a broker to shut down and wait until it has"},
     {"version", cmd_version, "print the version"},
 };

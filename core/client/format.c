@@ -10,7 +10,9 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char directives[] = "btkqoiTOsBS%";
 
@@ -165,11 +167,62 @@ void rmq_json_string(struct rmq_buf *out, const void *str, size_t n)
     rmq_buf_add(out, "\"", 1);
 }
 
-static void add_host(struct rmq_buf *out, const struct rmq_host *h)
+void rmq_format_host(struct rmq_buf *out, const struct rmq_host *h)
 {
     char ip[INET6_ADDRSTRLEN] = "";
     inet_ntop(h->ip_len == 16 ? AF_INET6 : AF_INET, h->ip, ip, sizeof ip);
-    rmq_buf_printf(out, h->ip_len == 16 ? "\"[%s]:%d\"" : "\"%s:%d\"", ip, (int)h->port);
+    rmq_buf_printf(out, h->ip_len == 16 ? "[%s]:%d" : "%s:%d", ip, (int)h->port);
+}
+
+static void add_host(struct rmq_buf *out, const struct rmq_host *h)
+{
+    rmq_buf_addstr(out, "\"");
+    rmq_format_host(out, h);
+    rmq_buf_addstr(out, "\"");
+}
+
+void rmq_format_time(int64_t ms, char *out, size_t n)
+{
+    if (ms <= 0) {
+        *out = '\0';
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char b[32];
+    strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out, n, "%s,%03d", b, (int)(ms % 1000));
+}
+
+void rmq_format_details(struct rmq_buf *out, const struct rmq_consumed *c)
+{
+    const struct rmq_msg *m = c->m;
+    char born[40], stored[40];
+    rmq_format_time(m->born_ts, born, sizeof born);
+    rmq_format_time(m->store_ts, stored, sizeof stored);
+    rmq_buf_printf(out, "%-20s ", "OffsetID:");
+    add_offset_id(out, m);
+    rmq_buf_printf(out, "\n%-20s %.*s\n", "MsgID:", (int)c->msg_id_len, c->msg_id);
+    rmq_buf_printf(out, "%-20s %.*s\n", "Topic:", (int)m->topic_len, m->topic);
+    rmq_buf_printf(out, "%-20s [%.*s]\n", "Tags:", (int)c->tags_len, c->tags ? c->tags : "");
+    rmq_buf_printf(out, "%-20s [%.*s]\n", "Keys:", (int)c->keys_len, c->keys ? c->keys : "");
+    rmq_buf_printf(out, "%-20s %d\n%-20s %" PRId64 "\n%-20s %" PRId64 "\n%-20s %d\n", "Queue ID:", (int)m->queue_id,
+                   "Queue Offset:", m->queue_offset, "CommitLog Offset:", m->phys_offset, "Reconsume Times:",
+                   (int)m->reconsume_times);
+    rmq_buf_printf(out, "%-20s %s\n%-20s %s\n%-20s ", "Born Timestamp:", born, "Store Timestamp:", stored,
+                   "Born Host:");
+    rmq_format_host(out, &m->born_host);
+    rmq_buf_printf(out, "\n%-20s ", "Store Host:");
+    rmq_format_host(out, &m->store_host);
+    rmq_buf_printf(out, "\n%-20s %u\n%-20s {", "System Flag:", (unsigned)m->sys_flag, "Properties:");
+    size_t pos = 0, kl, vl;
+    const char *k, *v;
+    for (bool first = true; rmq_props_next(m->props, m->props_len, &pos, &k, &kl, &v, &vl); first = false)
+        rmq_buf_printf(out, "%s%.*s=%.*s", first ? "" : ", ", (int)kl, k, (int)vl, v);
+    rmq_buf_printf(out, "}\n%-20s ", "Message Body:");
+    rmq_buf_add(out, c->body, c->body_len);
+    rmq_buf_addstr(out, "\n");
 }
 
 void rmq_format_json(struct rmq_buf *out, const struct rmq_consumed *c)

@@ -21,6 +21,7 @@
 #include "util/buf.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct rmq_format {
     char *spec;     /* escapes resolved; directives kept as '%' + letter */
@@ -34,6 +35,15 @@ void rmq_format_free(struct rmq_format *f);
 
 /* Appends the rendering of c (queue qid) to out. */
 void rmq_format_render(struct rmq_buf *out, const struct rmq_format *f, const struct rmq_consumed *c);
+
+/* Appends c as mqadmin queryMsgById prints a message ("OffsetID:", "Topic:", … one field a
+ * line, labels padded to 20), the body last on the "Message Body:" line. */
+void rmq_format_details(struct rmq_buf *out, const struct rmq_consumed *c);
+
+/* "yyyy-MM-dd HH:mm:ss,SSS" in local time, as RocketMQ's tools print times; "" for ms <= 0. */
+void rmq_format_time(int64_t ms, char *out, size_t n);
+/* "ip:port" ("[ip6]:port") of a stored host. */
+void rmq_format_host(struct rmq_buf *out, const struct rmq_host *h);
 
 /* Appends c as one JSON object and a newline. */
 void rmq_format_json(struct rmq_buf *out, const struct rmq_consumed *c);
