@@ -172,3 +172,25 @@ route_lacks() { ! route "$1" "${3:-$NSADDR}" | grep -q "$2"; }
   run "$RMQ" shutdown namesrv -n "$NSADDR"
   assert_status 1
 }
+
+@test "standalone: a name server and a broker in one process; the broker registers; SIGTERM stops both" {
+  NSP=$((20000 + RANDOM % 20000)); BP=$((NSP + 1))
+  "$RMQ" standalone -d "$T/sa" -P "$NSP" -o listenPort="$BP" -o brokerIP1=127.0.0.1 >"$T/sa.out" 2>"$T/sa.log" &
+  SPID=$!
+  RMQ_PIDS+=("$SPID")
+  wait_for grep -q "registered with name server unix:$T/sa/namesrv.sock" "$T/sa.log"
+  grep -q "echo hi | rmq produce TopicTest" "$T/sa.out"
+  grep -q "rmq cluster list" "$T/sa.out"
+  [ -S "$T/sa/rmq.sock" ] && [ -S "$T/sa/namesrv.sock" ]
+  route TBW102 "127.0.0.1:$NSP" | jq -e --arg a "127.0.0.1:$BP" '.brokerDatas[0].brokerAddrs["0"] == $a'
+  echo hi | "$RMQ" produce -b "unix:$T/sa/rmq.sock" TopicTest
+  wait_for route_has TopicTest broker-a "unix:$T/sa/namesrv.sock"
+  kill -TERM "$SPID"
+  for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$SPID" 2>/dev/null; then return 1; fi
+  wait "$SPID"
+  grep -q "unregistered from name server" "$T/sa.log"
+  [ ! -e "$T/sa/abort" ] && [ ! -e "$T/sa/namesrv.sock" ]
+  run "$RMQ" standalone -d "$T/sa" -P notaport
+  assert_status 2
+}
