@@ -31,6 +31,8 @@ int cmd_offsets(int argc, char **argv);
 int cmd_group(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
+int cmd_namesrv(int argc, char **argv);
+int cmd_standalone(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #define RMQ_VERSION "0.1.0"

@@ -19,6 +19,8 @@ struct command {
 
 static const struct command commands[] = {
     {"broker", cmd_broker, "run a broker (store + RocketMQ remoting protocol)"},
+    {"namesrv", cmd_namesrv, "run a name server (broker registry and topic routes)"},
+    {"standalone", cmd_standalone, "run a name server and a broker in one process (quickstart)"},
     {"produce", cmd_produce, "send messages from standard input or arguments to a topic"},
     {"consume", cmd_consume, "print a topic's messages for a consumer group"},
     {"config", cmd_config, "check a broker or name server configuration file"},
@@ -28,7 +30,7 @@ static const struct command commands[] = {
     {"group", cmd_group, "list, create, change and delete a broker's subscription groups"},
     {"offsets", cmd_offsets, "show or reset a consumer group's offsets"},
     {"admin", cmd_admin, "mqadmin's other commands: find messages by id or key"},
-    {"shutdown", cmd_shutdown, "ask a broker to shut down and wait until it has"},
+    {"shutdown", cmd_shutdown, "ask a broker or name server to shut down and wait until it has"},
     {"version", cmd_version, "print the version"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
