@@ -18,14 +18,20 @@ phys_of() {
   echo $((16#${id:16}))
 }
 
-wait_for_messages() {   # wait_for_messages GROUP TOPIC N: up to 8 s for N messages
+# wait_for_messages GROUP TOPIC N: up to 8 s for N messages (in $T/got.json, as JSON lines)
+wait_for_messages() {
   local got=0
+  : >"$T/got.json"
   for _ in $(seq 80); do
-    got=$("$RMQ" consume -b "$UNIX" -g "$1" --exit-at-end --json "$2" | tee -a "$T/got.json" | wc -l)
+    "$RMQ" consume -b "$UNIX" -g "$1" --exit-at-end --json "$2" >>"$T/got.json"
+    got=$(wc -l <"$T/got.json")
     [ "$got" -ge "$3" ] && return 0
     sleep 0.1
   done
   echo "only $got of $3 messages in $2" >&2
+  "$RMQ" topic status SCHEDULE_TOPIC_XXXX -b "$UNIX" >&2
+  "$RMQ" topic status "$2" -b "$UNIX" >&2
+  cat "$T/broker.log" >&2
   return 1
 }
 
@@ -85,7 +91,6 @@ wait_for_messages() {   # wait_for_messages GROUP TOPIC N: up to 8 s for N messa
   # fails again: second retry
   run "$TT" request "$UNIX" 36 group=gR offset="$(phys_of "$retry")" delayLevel=0
   assert_contains "code=0"
-  : >"$T/got.json"
   wait_for_messages gR '%RETRY%gR' 1
   retry=$(tail -1 "$T/got.json")
   grep -q '"reconsumeTimes":2' <<<"$retry"
