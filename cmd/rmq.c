@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"bench", cmd_bench, "measure the store (and later the broker)"},
     {"topic", cmd_topic, "create, update, delete, list and show topics on a broker"},
     {"offsets", cmd_offsets, "show or reset a consumer group's offsets"},
+    {"cluster", cmd_cluster, "list the brokers of every cluster the name servers know"},
     {"shutdown", cmd_shutdown, "ask a broker to shut down and wait until it has"},
     {"version", cmd_version, "print the version"},
 };
