@@ -34,6 +34,7 @@ int cmd_topic(int argc, char **argv);
 int cmd_offsets(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
+int cmd_namesrv(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #define RMQ_VERSION "0.1.0"

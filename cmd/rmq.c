@@ -19,6 +19,7 @@ struct command {
 
 static const struct command commands[] = {
     {"broker", cmd_broker, "run a broker (store + RocketMQ remoting protocol)"},
+    {"namesrv", cmd_namesrv, "run a name server (broker registry and topic routes)"},
     {"produce", cmd_produce, "send messages from standard input or arguments to a topic"},
     {"consume", cmd_consume, "print a topic's messages for a consumer group"},
     {"config", cmd_config, "check a broker or name server configuration file"},

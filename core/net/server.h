@@ -65,6 +65,13 @@ struct rmq_server *rmq_server_new(struct ev_loop *loop, const struct rmq_server_
 int rmq_server_listen(struct rmq_server *s, const struct rmq_addr *a, struct rmq_addr *bound,
                       char *err);
 
+/* A daemon's usual listeners (listen.c): TCP on 0.0.0.0:port (0 picks a free port, whose
+ * number goes to *bound_port when not NULL) and, when unix_path is neither NULL nor "", the
+ * Unix socket unix_path, its directory created first (mode 0755). 0 or the first error
+ * (as rmq_server_listen), err naming the address. */
+int rmq_server_listen_std(struct rmq_server *s, int port, const char *unix_path, int *bound_port,
+                          char *err);
+
 /* Closes every listener (removing unix socket files); open connections keep going. */
 void rmq_server_stop_listening(struct rmq_server *s);
 
