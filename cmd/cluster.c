@@ -81,7 +81,8 @@ static const char *kv(json_t *t, const char *k, const char *dflt)
 /* the first of the space-separated numbers of a *Tps value */
 static double first_num(const char *s) { return s ? strtod(s, NULL) : 0.; }
 
-static void row(struct rmq_buf *out, const struct rmq_route_broker *b, const struct rmq_broker_addr *a, json_t *t)
+static void row(struct rmq_buf *out, const char *cluster, const struct rmq_broker_data *b,
+                const struct rmq_broker_addr *a, json_t *t)
 {
     char bid[24], in[64], outs[96], timer[96], hour[32], space[32];
     snprintf(bid, sizeof bid, "%lld", (long long)a->id);
@@ -97,17 +98,16 @@ static void row(struct rmq_buf *out, const struct rmq_route_broker *b, const str
     const char *earliest = kv(t, "earliestMessageTimeStamp", NULL);
     snprintf(hour, sizeof hour, "%2.2f", earliest ? (double)(rmq_now_ms() - strtoll(earliest, NULL, 10)) / 3600000. : 0.);
     snprintf(space, sizeof space, "%.4f", first_num(kv(t, "commitLogDiskRatio", "0")));
-    rmq_buf_printf(out, "%-22s  %-22s  %-4s  %-22s %-16s  %16s  %30s  %-22s  %11s  %-12s  %-8s  %10s\n", b->cluster,
-                   b->name, bid, a->addr, kv(t, "brokerVersionDesc", ""), in, outs, timer,
+    rmq_buf_printf(out, "%-22s  %-22s  %-4s  %-22s %-16s  %16s  %30s  %-22s  %11s  %-12s  %-8s  %10s\n", cluster,
+                   b->broker_name, bid, a->addr, kv(t, "brokerVersionDesc", ""), in, outs, timer,
                    kv(t, "pageCacheLockTimeMills", "0"), hour, space, kv(t, "brokerActive", "false"));
 }
 
 static int do_list(struct rmq_ns *ns, const char *only, bool json)
 {
     char err[RMQ_ERRLEN];
-    struct rmq_route_broker *bv;
-    size_t nb;
-    int rc = rmq_ns_cluster_wait(ns, &bv, &nb, err);
+    struct rmq_cluster_info ci;
+    int rc = rmq_ns_cluster_wait(ns, &ci, err);
     if (rc)
         return cmd_fail("cluster", "%s", err);
     struct rmq_buf out = {0};
@@ -117,19 +117,22 @@ static int do_list(struct rmq_ns *ns, const char *only, bool json)
                        "#Cluster Name", "#Broker Name", "#BID", "#Addr", "#Version", "#InTPS(LOAD)", "#OutTPS(LOAD)",
                        "#Timer(Progress)", "#PCWait(ms)", "#Hour", "#SPACE", "#ACTIVATED");
     int failed = 0;
-    for (size_t i = 0; i < nb; i++) {
-        const struct rmq_route_broker *b = &bv[i];
-        if (only && strcmp(b->cluster, only) != 0)
+    /* clusters by name, their brokers by name (Java's TreeSet), addresses by id */
+    for (size_t i = 0; i < ci.nclusters; i++)
+    for (size_t j = 0; j < ci.clusters[i].nbrokers; j++) {
+        const struct rmq_cluster *cl = &ci.clusters[i];
+        const struct rmq_broker_data *b = rmq_cluster_info_broker(&ci, cl->brokers[j]);
+        if (!b || (only && strcmp(cl->name, only) != 0))
             continue;
         for (size_t k = 0; k < b->naddrs; k++) {
             const struct rmq_broker_addr *a = &b->addrs[k];
             json_t *t = runtime_info(rmq_ns_loop(ns), a->addr, err);
             if (!t) {
-                fprintf(stderr, "rmq cluster: %s (%s, id %lld): %s\n", b->name, a->addr, (long long)a->id, err);
+                fprintf(stderr, "rmq cluster: %s (%s, id %lld): %s\n", b->broker_name, a->addr, (long long)a->id, err);
                 failed++;
             }
             if (json) {
-                json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "cluster", b->cluster, "brokerName", b->name,
+                json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "cluster", cl->name, "brokerName", b->broker_name,
                                       "brokerId", (json_int_t)a->id, "addr", a->addr);
                 if (t)
                     json_object_set(o, "runtime", t);
@@ -137,7 +140,7 @@ static int do_list(struct rmq_ns *ns, const char *only, bool json)
                     json_object_set_new(o, "error", json_string(err));
                 json_array_append_new(arr, o);
             } else {
-                row(&out, b, a, t);
+                row(&out, cl->name, b, a, t);
             }
             json_decref(t);
         }
@@ -148,7 +151,7 @@ static int do_list(struct rmq_ns *ns, const char *only, bool json)
         free(text);
     }
     json_decref(arr);
-    rmq_route_brokers_free(bv, nb);
+    rmq_cluster_info_free(&ci);
     fwrite(out.data, 1, out.len, stdout);
     rmq_buf_free(&out);
     return failed ? 1 : 0;

@@ -211,29 +211,38 @@ static int cmp_rows(const void *a, const void *b)
 
 /* The master brokers to ask: TOPIC's route, else %RETRY%GROUP's (as mqadmin), else every
  * master the name servers know (rmq consume keeps no retry topic). */
-static int show_brokers(struct rmq_ns *ns, const char *group, const char *topic, struct rmq_route_broker **bv,
+static int show_brokers(struct rmq_ns *ns, const char *group, const char *topic, struct rmq_broker_data **bv,
                         size_t *nb, char *err)
 {
     char retry[300];
     snprintf(retry, sizeof retry, "%%RETRY%%%s", group);
-    struct rmq_route r;
+    struct rmq_topic_route r;
     int rc = rmq_ns_route_wait(ns, topic ? topic : retry, &r, err);
-    if (rc == RMQ_RESP_TOPIC_NOT_EXIST && !topic)
-        return rmq_ns_cluster_wait(ns, bv, nb, err);
+    if (rc == RMQ_RESP_TOPIC_NOT_EXIST && !topic) {
+        struct rmq_cluster_info ci;
+        if ((rc = rmq_ns_cluster_wait(ns, &ci, err)))
+            return rc;
+        *bv = ci.brokers;   /* hand the broker list over */
+        *nb = ci.nbrokers;
+        ci.brokers = NULL;
+        ci.nbrokers = 0;
+        rmq_cluster_info_free(&ci);
+        return 0;
+    }
     if (rc)
         return rc;
     *bv = r.brokers;   /* hand the broker list over */
     *nb = r.nbrokers;
     r.brokers = NULL;
     r.nbrokers = 0;
-    rmq_route_free(&r);
+    rmq_topic_route_free(&r);
     return 0;
 }
 
 static int ns_show(struct rmq_ns *ns, const char *group, const char *topic, bool json)
 {
     char err[RMQ_ERRLEN];
-    struct rmq_route_broker *bv;
+    struct rmq_broker_data *bv;
     size_t nb;
     int rc = show_brokers(ns, group, topic, &bv, &nb, err);
     if (rc)
@@ -252,7 +261,7 @@ static int ns_show(struct rmq_ns *ns, const char *group, const char *topic, bool
         rc = rmq_admin_tools_consume_stats(rpc, group, topic, &qs, &k, err);
         rmq_rpc_free(rpc);
         if (rc < 0) {   /* unreachable: say so; a refusal means the group is not there */
-            cmd_fail("offsets", "broker %s: %s", bv[i].name, err);
+            cmd_fail("offsets", "broker %s: %s", bv[i].broker_name, err);
             failed++;
             continue;
         }
@@ -265,7 +274,9 @@ static int ns_show(struct rmq_ns *ns, const char *group, const char *topic, bool
         n += k;
         free(qs);
     }
-    rmq_route_brokers_free(bv, nb);
+    for (size_t i = 0; i < nb; i++)
+        rmq_broker_data_free(&bv[i]);
+    free(bv);
     if (n == 0) {
         free(all);
         if (failed)

@@ -201,28 +201,28 @@ static int cmp_stat_rows(const void *a, const void *b)
 static int ns_status(struct rmq_ns *ns, const char *topic, bool json)
 {
     char err[RMQ_ERRLEN];
-    struct rmq_route r;
+    struct rmq_topic_route r;
     int rc = rmq_ns_route_wait(ns, topic, &r, err);
     if (rc)
         return cmd_fail("topic", "%s", err);
     struct rmq_queue_stat *all = NULL;
     size_t n = 0;
     int failed = 0;
-    for (size_t i = 0; i < r.nqd; i++) {
-        const struct rmq_route_broker *b = rmq_route_find(&r, r.qds[i].broker);
+    for (size_t i = 0; i < r.nqueues; i++) {
+        const struct rmq_broker_data *b = rmq_topic_route_broker(&r, r.queues[i].broker_name);
         const char *m = rmq_route_master(b);
         struct rmq_rpc *rpc = *m ? rpc_to(m) : NULL;
         struct rmq_queue_stat *qs;
         size_t k;
         if (!rpc) {
-            cmd_fail("topic", "broker %s has no usable master address", r.qds[i].broker);
+            cmd_fail("topic", "broker %s has no usable master address", r.queues[i].broker_name);
             failed++;
             continue;
         }
         rc = rmq_admin_tools_topic_stats(rpc, topic, &qs, &k, err);
         rmq_rpc_free(rpc);
         if (rc) {
-            cmd_fail("topic", "status of '%s' on broker %s: %s", topic, r.qds[i].broker, err);
+            cmd_fail("topic", "status of '%s' on broker %s: %s", topic, r.queues[i].broker_name, err);
             failed++;
             continue;
         }
@@ -233,7 +233,7 @@ static int ns_status(struct rmq_ns *ns, const char *topic, bool json)
         n += k;
         free(qs);
     }
-    rmq_route_free(&r);
+    rmq_topic_route_free(&r);
     qsort(all, n, sizeof *all, cmp_stat_rows);
     print_status(all, n, json);
     free(all);
@@ -269,51 +269,37 @@ static int ns_list(struct rmq_ns *ns, bool json)
     return 0;
 }
 
+static int cmp_qd(const void *a, const void *b)
+{
+    return strcmp(((const struct rmq_queue_data *)a)->broker_name, ((const struct rmq_queue_data *)b)->broker_name);
+}
+
 /* The route: one row per broker holding the topic, or its TopicRouteData as JSON. */
 static int ns_route(struct rmq_ns *ns, const char *topic, bool json)
 {
     char err[RMQ_ERRLEN];
-    struct rmq_route r;
+    struct rmq_topic_route r;
     int rc = rmq_ns_route_wait(ns, topic, &r, err);
     if (rc)
         return cmd_fail("topic", "%s", err);
     struct rmq_buf out = {0};
     if (json) {
-        rmq_buf_addstr(&out, "{\"brokerDatas\":[");
-        for (size_t i = 0; i < r.nbrokers; i++) {
-            const struct rmq_route_broker *b = &r.brokers[i];
-            rmq_buf_addstr(&out, i ? ",{\"brokerAddrs\":{" : "{\"brokerAddrs\":{");
-            for (size_t k = 0; k < b->naddrs; k++) {
-                rmq_buf_printf(&out, "%s\"%lld\":", k ? "," : "", (long long)b->addrs[k].id);
-                rmq_json_string(&out, b->addrs[k].addr, strlen(b->addrs[k].addr));
-            }
-            rmq_buf_addstr(&out, "},\"brokerName\":");
-            rmq_json_string(&out, b->name, strlen(b->name));
-            rmq_buf_addstr(&out, ",\"cluster\":");
-            rmq_json_string(&out, b->cluster, strlen(b->cluster));
-            rmq_buf_addstr(&out, "}");
-        }
-        rmq_buf_addstr(&out, "],\"queueDatas\":[");
-        for (size_t i = 0; i < r.nqd; i++) {
-            rmq_buf_addstr(&out, i ? ",{\"brokerName\":" : "{\"brokerName\":");
-            rmq_json_string(&out, r.qds[i].broker, strlen(r.qds[i].broker));
-            rmq_buf_printf(&out, ",\"perm\":%d,\"readQueueNums\":%d,\"topicSysFlag\":%d,\"writeQueueNums\":%d}",
-                           r.qds[i].perm, r.qds[i].read, r.qds[i].sysflag, r.qds[i].write);
-        }
-        rmq_buf_addstr(&out, "]}\n");
+        rmq_topic_route_encode(&r, RMQ_KEYS_QUOTED, &out);
+        rmq_buf_addstr(&out, "\n");
     } else {
+        qsort(r.queues, r.nqueues, sizeof *r.queues, cmp_qd);
         rmq_buf_printf(&out, "%-22s  %-22s  %-22s  %-5s  %-6s  %s\n", "#Cluster Name", "#Broker Name", "#Master Addr",
                        "#Read", "#Write", "#Perm");
-        for (size_t i = 0; i < r.nqd; i++) {
-            const struct rmq_route_broker *b = rmq_route_find(&r, r.qds[i].broker);
+        for (size_t i = 0; i < r.nqueues; i++) {
+            const struct rmq_broker_data *b = rmq_topic_route_broker(&r, r.queues[i].broker_name);
             const char *m = rmq_route_master(b);
             char p[4];
-            rmq_perm_str(r.qds[i].perm, p);
-            rmq_buf_printf(&out, "%-22s  %-22s  %-22s  %-5d  %-6d  %s\n", b ? b->cluster : "", r.qds[i].broker,
-                           *m ? m : "-", r.qds[i].read, r.qds[i].write, p);
+            rmq_perm_str(r.queues[i].perm, p);
+            rmq_buf_printf(&out, "%-22s  %-22s  %-22s  %-5d  %-6d  %s\n", b ? b->cluster : "", r.queues[i].broker_name,
+                           *m ? m : "-", r.queues[i].read_queue_nums, r.queues[i].write_queue_nums, p);
         }
     }
-    rmq_route_free(&r);
+    rmq_topic_route_free(&r);
     fwrite(out.data, 1, out.len, stdout);
     rmq_buf_free(&out);
     return 0;
@@ -324,9 +310,10 @@ static int ns_update(struct rmq_ns *ns, const char *cluster, const char *sub, co
                      int perm, bool order)
 {
     char err[RMQ_ERRLEN];
-    struct rmq_route_broker *bv;
-    size_t nb;
-    int rc = rmq_ns_cluster_wait(ns, &bv, &nb, err);
+    struct rmq_cluster_info ci;
+    int rc = rmq_ns_cluster_wait(ns, &ci, err);
+    struct rmq_broker_data *bv = ci.brokers;
+    size_t nb = ci.nbrokers;
     if (rc)
         return cmd_fail("topic", "%s", err);
     int done = 0, failed = 0;
@@ -337,7 +324,7 @@ static int ns_update(struct rmq_ns *ns, const char *cluster, const char *sub, co
         struct rmq_rpc *rpc = rpc_to(m);
         rc = rpc ? rmq_admin_tools_update_topic(rpc, topic, rq, wq, perm, order, err) : RMQ_EINVAL;
         if (rc) {
-            cmd_fail("topic", "%s topic '%s' on broker %s (%s): %s", sub, topic, bv[i].name, m,
+            cmd_fail("topic", "%s topic '%s' on broker %s (%s): %s", sub, topic, bv[i].broker_name, m,
                      rpc ? err : "bad address");
             failed++;
         } else {
@@ -346,7 +333,7 @@ static int ns_update(struct rmq_ns *ns, const char *cluster, const char *sub, co
         }
         rmq_rpc_free(rpc);
     }
-    rmq_route_brokers_free(bv, nb);
+    rmq_cluster_info_free(&ci);
     if (!done && !failed)
         return cmd_fail("topic", "no master broker%s%s%s registered with the name servers (%s)",
                         cluster ? " of cluster '" : "", cluster ? cluster : "", cluster ? "'" : "", rmq_ns_text(ns));
@@ -364,24 +351,24 @@ static int ns_update(struct rmq_ns *ns, const char *cluster, const char *sub, co
 static int ns_delete(struct rmq_ns *ns, const char *topic)
 {
     char err[RMQ_ERRLEN];
-    struct rmq_route r;
+    struct rmq_topic_route r;
     int rc = rmq_ns_route_wait(ns, topic, &r, err);
     if (rc)
         return cmd_fail("topic", "delete topic '%s': %s", topic, err);
     int failed = 0;
-    for (size_t i = 0; i < r.nqd; i++) {
-        const char *m = rmq_route_master(rmq_route_find(&r, r.qds[i].broker));
+    for (size_t i = 0; i < r.nqueues; i++) {
+        const char *m = rmq_route_master(rmq_topic_route_broker(&r, r.queues[i].broker_name));
         struct rmq_rpc *rpc = *m ? rpc_to(m) : NULL;
         rc = rpc ? rmq_admin_tools_delete_topic(rpc, topic, err) : RMQ_EINVAL;
         if (rc) {
-            cmd_fail("topic", "delete topic '%s' on broker %s: %s", topic, r.qds[i].broker, rpc ? err : "no master");
+            cmd_fail("topic", "delete topic '%s' on broker %s: %s", topic, r.queues[i].broker_name, rpc ? err : "no master");
             failed++;
         } else {
-            printf("delete topic [%s] from broker [%s] success.\n", topic, r.qds[i].broker);
+            printf("delete topic [%s] from broker [%s] success.\n", topic, r.queues[i].broker_name);
         }
         rmq_rpc_free(rpc);
     }
-    rmq_route_free(&r);
+    rmq_topic_route_free(&r);
     struct rmq_cmd req;
     rmq_cmd_init_request(&req, RMQ_REQ_DELETE_TOPIC_IN_NAMESRV, RMQ_SER_ROCKETMQ);
     rmq_cmd_set_ext(&req, "topic", topic);

@@ -129,27 +129,6 @@ json_t *rmq_fastjson_loadb(const void *text, size_t len, char *err)
             expect_key = false;
             continue;
         }
-        if (expect_key && c != '}' && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            /* a bare key (fastjson writes Map<Long,…> keys unquoted: {0:"a"}): quote it */
-            size_t j = i;
-            while (j < len && s[j] != ':' && s[j] != ' ' && s[j] != '}' && s[j] != ',')
-                j++;
-            if (j == i) {   /* malformed (`{:`): leave it to the JSON parser to refuse */
-                rmq_buf_add(&out, &c, 1);
-                expect_key = false;
-                continue;
-            }
-            rmq_buf_addstr(&out, "\"");
-            for (size_t k = i; k < j; k++) {
-                if (s[k] == '"' || s[k] == '\\')
-                    rmq_buf_addstr(&out, "\\");
-                rmq_buf_add(&out, s + k, 1);
-            }
-            rmq_buf_addstr(&out, "\"");
-            i = j - 1;
-            expect_key = false;
-            continue;
-        }
         if (c == '{' || c == '[') {
             if (depth < (int)sizeof stack)
                 stack[depth] = c;

@@ -45,9 +45,8 @@ int rmq_admin_tools_topic_stats(struct rmq_rpc *r, const char *topic, struct rmq
 int rmq_admin_tools_consume_stats(struct rmq_rpc *r, const char *group, const char *topic,
                              struct rmq_queue_stat **out, size_t *n, char *err);
 
-/* Parses fastjson text, whose object keys may be objects (MessageQueue keys) or bare
- * (Map<Long,…> keys such as brokerAddrs' {0:"…"}): such keys are turned into strings, an
- * object key into a string holding its JSON text. NULL with err when it does not parse. */
+/* Parses fastjson text, whose object keys may be objects (MessageQueue keys): such keys are
+ * turned into strings holding their JSON text. NULL with err when it does not parse. */
 json_t *rmq_fastjson_loadb(const void *text, size_t len, char *err);
 
 /* "RW-" etc. for a perm value (PROTOCOL §7.2); out holds at least 4 bytes. */

@@ -143,7 +143,7 @@ static int unknown_topic(struct rmq_ns *ns, const char *topic, int rc, char *err
     return rc;
 }
 
-int rmq_ns_route_wait(struct rmq_ns *ns, const char *topic, struct rmq_route *r, char *err)
+int rmq_ns_route_wait(struct rmq_ns *ns, const char *topic, struct rmq_topic_route *r, char *err)
 {
     struct rmq_cmd req;
     struct rmq_rpc_reply rep;
@@ -152,22 +152,21 @@ int rmq_ns_route_wait(struct rmq_ns *ns, const char *topic, struct rmq_route *r,
     int rc = rmq_ns_call_wait(ns, &req, &rep, err);
     if (rc)
         return unknown_topic(ns, topic, rc, err);
-    rc = rmq_route_parse(rep.cmd.body, rep.cmd.body_len, r, err);
+    rc = rmq_topic_route_decode(rep.cmd.body, rep.cmd.body_len, r, err);
     rmq_rpc_reply_free(&rep);
     return rc;
 }
 
-int rmq_ns_cluster_wait(struct rmq_ns *ns, struct rmq_route_broker **brokers, size_t *n, char *err)
+int rmq_ns_cluster_wait(struct rmq_ns *ns, struct rmq_cluster_info *ci, char *err)
 {
     struct rmq_cmd req;
     struct rmq_rpc_reply rep;
-    *brokers = NULL;
-    *n = 0;
+    memset(ci, 0, sizeof *ci);
     rmq_cmd_init_request(&req, RMQ_REQ_GET_BROKER_CLUSTER_INFO, RMQ_SER_ROCKETMQ);
     int rc = rmq_ns_call_wait(ns, &req, &rep, err);
     if (rc)
         return rc;
-    rc = rmq_cluster_parse(rep.cmd.body, rep.cmd.body_len, brokers, n, err);
+    rc = rmq_cluster_info_decode(rep.cmd.body, rep.cmd.body_len, ci, err);
     rmq_rpc_reply_free(&rep);
     return rc;
 }
@@ -182,7 +181,7 @@ int rmq_ns_topics_wait(struct rmq_ns *ns, char ***names, size_t *n, char *err)
     int rc = rmq_ns_call_wait(ns, &req, &rep, err);
     if (rc)
         return rc;
-    rc = rmq_topic_list_parse(rep.cmd.body, rep.cmd.body_len, names, n, err);
+    rc = rmq_topic_list_decode(rep.cmd.body, rep.cmd.body_len, names, n, err);
     rmq_rpc_reply_free(&rep);
     return rc;
 }
@@ -191,7 +190,7 @@ int rmq_ns_topics_wait(struct rmq_ns *ns, char ***names, size_t *n, char *err)
 
 static void op_send(struct rmq_ns_op *op);
 
-static void op_done(struct rmq_ns_op *op, int rc, const struct rmq_route *r, const char *err)
+static void op_done(struct rmq_ns_op *op, int rc, const struct rmq_topic_route *r, const char *err)
 {
     op->busy_ = false;
     free(op->topic_);
@@ -222,11 +221,11 @@ static void op_reply(void *ctx, int status, const struct rmq_cmd *resp, const ch
         op_done(op, rc, NULL, err);
         return;
     }
-    struct rmq_route r;
-    rc = rmq_route_parse(resp->body, resp->body_len, &r, err);
+    struct rmq_topic_route r;
+    rc = rmq_topic_route_decode(resp->body, resp->body_len, &r, err);
     op_done(op, rc, rc ? NULL : &r, err);
     if (rc == 0)
-        rmq_route_free(&r);
+        rmq_topic_route_free(&r);
 }
 
 static void op_send(struct rmq_ns_op *op)

@@ -63,17 +63,17 @@ int rmq_ns_call_wait(struct rmq_ns *ns, struct rmq_cmd *req, struct rmq_rpc_repl
 int rmq_ns_call_each_wait(struct rmq_ns *ns, struct rmq_cmd *req, char *err);
 
 /* GET_ROUTEINFO_BY_TOPIC, parsed. RMQ_RESP_TOPIC_NOT_EXIST (> 0) for an unknown topic. */
-int rmq_ns_route_wait(struct rmq_ns *ns, const char *topic, struct rmq_route *r, char *err);
-/* GET_BROKER_CLUSTER_INFO, parsed (route.h rmq_cluster_parse). */
-int rmq_ns_cluster_wait(struct rmq_ns *ns, struct rmq_route_broker **brokers, size_t *n, char *err);
-/* GET_ALL_TOPIC_LIST_FROM_NAMESERVER, parsed. */
+int rmq_ns_route_wait(struct rmq_ns *ns, const char *topic, struct rmq_topic_route *r, char *err);
+/* GET_BROKER_CLUSTER_INFO, decoded (free *ci with rmq_cluster_info_free). */
+int rmq_ns_cluster_wait(struct rmq_ns *ns, struct rmq_cluster_info *ci, char *err);
+/* GET_ALL_TOPIC_LIST_FROM_NAMESERVER, decoded (free with rmq_topic_list_free). */
 int rmq_ns_topics_wait(struct rmq_ns *ns, char ***names, size_t *n, char *err);
 
 /* An asynchronous route request (for periodic refreshes): the callback runs once from the
  * loop with rc and, on 0, the parsed route (valid during the call only). The caller owns
  * the struct and keeps it alive until the callback ran or it cancelled. */
 struct rmq_ns_op;
-typedef void (*rmq_ns_route_fn)(void *arg, int rc, const struct rmq_route *r, const char *err);
+typedef void (*rmq_ns_route_fn)(void *arg, int rc, const struct rmq_topic_route *r, const char *err);
 struct rmq_ns_op {
     struct rmq_ns *ns_;          /* private from here on */
     char *topic_;

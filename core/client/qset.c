@@ -136,7 +136,7 @@ static bool set_queues(struct rmq_qset *qs, struct rmq_mq *mqs, size_t n)
 }
 
 /* The queues of route r (def: it is TBW102's), with its brokers' masters known. */
-static int from_route(struct rmq_qset *qs, const struct rmq_route *r, bool def, struct rmq_mq **mqs, size_t *n,
+static int from_route(struct rmq_qset *qs, const struct rmq_topic_route *r, bool def, struct rmq_mq **mqs, size_t *n,
                       char *err)
 {
     if (qs->use == RMQ_QSET_PUBLISH)
@@ -146,13 +146,13 @@ static int from_route(struct rmq_qset *qs, const struct rmq_route *r, bool def, 
     if (*n == 0) {
         char brokers[512] = "";
         size_t off = 0;
-        for (size_t i = 0; i < r->nqd && off < sizeof brokers; i++) {
+        for (size_t i = 0; i < r->nqueues && off < sizeof brokers; i++) {
             char p[4];
-            snprintf(p, sizeof p, "%c%c%c", r->qds[i].perm & 4 ? 'R' : '-', r->qds[i].perm & 2 ? 'W' : '-',
-                     r->qds[i].perm & 1 ? 'X' : '-');
+            snprintf(p, sizeof p, "%c%c%c", r->queues[i].perm & 4 ? 'R' : '-', r->queues[i].perm & 2 ? 'W' : '-',
+                     r->queues[i].perm & 1 ? 'X' : '-');
             off += (size_t)snprintf(brokers + off, sizeof brokers - off, "%s%s %s, %d/%d queues%s", i ? "; " : "",
-                                    r->qds[i].broker, p, r->qds[i].read, r->qds[i].write,
-                                    *rmq_route_master(rmq_route_find(r, r->qds[i].broker)) ? "" : ", no master");
+                                    r->queues[i].broker_name, p, r->queues[i].read_queue_nums, r->queues[i].write_queue_nums,
+                                    *rmq_route_master(rmq_topic_route_broker(r, r->queues[i].broker_name)) ? "" : ", no master");
         }
         free(*mqs);
         *mqs = NULL;
@@ -166,17 +166,17 @@ static int from_route(struct rmq_qset *qs, const struct rmq_route *r, bool def, 
         if (!*m)
             continue;
         if (rmq_addr_parse(m, &a, NULL)) {
-            rmq_warn("broker %s: master address '%s' does not parse; skipped", r->brokers[i].name, m);
+            rmq_warn("broker %s: master address '%s' does not parse; skipped", r->brokers[i].broker_name, m);
             continue;
         }
-        set_broker(qs, r->brokers[i].name, m, &a);
+        set_broker(qs, r->brokers[i].broker_name, m, &a);
     }
     return 0;
 }
 
 static int load_ns(struct rmq_qset *qs, char *err)
 {
-    struct rmq_route r;
+    struct rmq_topic_route r;
     struct rmq_mq *mqs;
     size_t n;
     bool def = false;
@@ -194,7 +194,7 @@ static int load_ns(struct rmq_qset *qs, char *err)
     if (rc)
         return rc;
     rc = from_route(qs, &r, def, &mqs, &n, err);
-    rmq_route_free(&r);
+    rmq_topic_route_free(&r);
     if (rc)
         return rc;
     set_queues(qs, mqs, n);
@@ -252,7 +252,7 @@ static void arm(struct rmq_qset *qs, int64_t ms)
     ev_timer_start(qs->loop, &qs->timer);
 }
 
-static void on_route(void *arg, int rc, const struct rmq_route *r, const char *err)
+static void on_route(void *arg, int rc, const struct rmq_topic_route *r, const char *err)
 {
     struct rmq_qset *qs = arg;
     arm(qs, RMQ_QSET_REFRESH_MS);
