@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,11 +26,11 @@ struct rmq_ns {
 
 void rmq_ns_standalone_sock(char *out, size_t n)
 {
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    if (xdg && *xdg)
-        snprintf(out, n, "%s/%s", xdg, RMQ_NAMESRV_STANDALONE_SOCK);
-    else
-        snprintf(out, n, "/tmp/rmq-%u/%s", (unsigned)getuid(), RMQ_NAMESRV_STANDALONE_SOCK);
+    const char *home = getenv("HOME");
+    struct passwd *pw = home && *home ? NULL : getpwuid(getuid());
+    if (!home || !*home)
+        home = pw && pw->pw_dir ? pw->pw_dir : "/";
+    snprintf(out, n, "%s/%s", home, RMQ_NAMESRV_STANDALONE_SOCK);
 }
 
 int rmq_ns_addrs_pick(const char *opt, struct rmq_addr **v, size_t *n, const char **source, char *err)

@@ -31,14 +31,13 @@
 #include <stddef.h>
 
 #define RMQ_NAMESRV_DEFAULT_ADDR "127.0.0.1:9876"
-/* The standalone name server's socket, relative to $XDG_RUNTIME_DIR when set, else to
- * /tmp/rmq-<uid>/ (see rmq_ns_standalone_sock). One place so that `rmq standalone` and
- * the clients agree. */
-#define RMQ_NAMESRV_STANDALONE_SOCK "rmq/namesrv.sock"
+/* The local name server's socket, relative to $HOME: the default unixSocketPath of
+ * `rmq namesrv` (and so of `rmq standalone`), core/conf/conf_finish.c. Keep the two in step. */
+#define RMQ_NAMESRV_STANDALONE_SOCK "namesrv/rmq-namesrv.sock"
 
 struct rmq_ns;
 
-/* The standalone name server's socket path into out (n bytes). */
+/* The local (standalone) name server's default socket path into out (n bytes). */
 void rmq_ns_standalone_sock(char *out, size_t n);
 
 /* The name-server list as described above; opt is -n's value or NULL. *v is malloc'd (free

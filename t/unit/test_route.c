@@ -185,7 +185,7 @@ static void ns_addrs_option_env_default(void **state)
     size_t n;
     const char *src;
     char err[RMQ_ERRLEN], sock[256];
-    setenv("XDG_RUNTIME_DIR", "/nonexistent-rmq-test", 1);
+    setenv("HOME", "/nonexistent-rmq-test", 1);
     unsetenv("NAMESRV_ADDR");
     assert_int_equal(rmq_ns_addrs_pick("127.0.0.1:1;unix:/tmp/x.sock", &v, &n, &src, err), 0);
     assert_int_equal(n, 2);
@@ -205,7 +205,7 @@ static void ns_addrs_option_env_default(void **state)
     assert_int_equal(v[0].port, 9876);
     free(v);
     rmq_ns_standalone_sock(sock, sizeof sock);
-    assert_string_equal(sock, "/nonexistent-rmq-test/rmq/namesrv.sock");
+    assert_string_equal(sock, "/nonexistent-rmq-test/namesrv/rmq-namesrv.sock");
     assert_int_equal(rmq_ns_addrs_pick("nonsense", &v, &n, &src, err), RMQ_EINVAL);
     assert_non_null(strstr(err, "name server address"));
 }
