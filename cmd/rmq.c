@@ -25,10 +25,10 @@ static const struct command commands[] = {
     {"config", cmd_config, "check a broker or name server configuration file"},
     {"store", cmd_store, "verify, inspect and dump a store directory offline"},
     {"bench", cmd_bench, "measure the store (and later the broker)"},
-    {"topic", cmd_topic, "create, update, delete, list and show topics on a broker"},
+    {"topic", cmd_topic, "create, update, delete, list, route and show topics across brokers"},
     {"offsets", cmd_offsets, "show or reset a consumer group's offsets"},
     {"cluster", cmd_cluster, "list the brokers of every cluster the name servers know"},
-    {"shutdown", cmd_shutdown, "ask a broker to shut down and wait until it has"},
+    {"shutdown", cmd_shutdown, "ask a broker or name server to shut down and wait until it has"},
     {"version", cmd_version, "print the version"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

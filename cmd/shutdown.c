@@ -1,6 +1,6 @@
 /*
- * shutdown.c — `rmq shutdown broker`: asks a broker to stop (RMQ_SHUTDOWN, 7001) and waits
- * until it no longer accepts connections, like mqshutdown.
+ * shutdown.c — `rmq shutdown broker|namesrv`: asks a broker or a name server to stop
+ * (RMQ_SHUTDOWN, 7001) and waits until it no longer accepts connections, like mqshutdown.
  */
 #include "cmd.h"
 
@@ -16,22 +16,26 @@
 
 static const char usage[] =
     "usage: rmq shutdown broker [-b ADDR] [--timeout SEC]\n"
+    "       rmq shutdown namesrv [-n ADDR] [--timeout SEC]\n"
     "\n"
-    "Asks the broker at ADDR to shut down and waits until it is gone (its address refuses\n"
-    "connections).\n"
+    "Asks the broker or name server at ADDR to shut down and waits until it is gone (its\n"
+    "address refuses connections). A broker unregisters from its name servers first.\n"
     "\n"
     "  -b, --broker ADDR     broker address, host:port or unix:/path\n"
     "                        (default $RMQ_BROKER, else 127.0.0.1:10911)\n"
+    "  -n, --namesrv ADDR    name server address (default the first of $NAMESRV_ADDR,\n"
+    "                        else 127.0.0.1:9876)\n"
     "      --timeout SEC     how long to wait for it to go away (default 10)\n"
     "  -h, --help            this text\n"
     "\n"
-    "Exit status: 0 the broker has gone, 1 it could not be reached, refused, or was still\n"
+    "Exit status: 0 it has gone, 1 it could not be reached, refused, or was still\n"
     "there after the timeout, 2 usage error.\n";
 
 enum { O_TIMEOUT = 256 };
 
 static const struct option longopts[] = {
     {"broker", required_argument, NULL, 'b'}, {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"namesrv", required_argument, NULL, 'n'},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
 
@@ -45,7 +49,7 @@ static double now_s(void)
 int cmd_shutdown(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--list-opts") == 0) {
-        printf("broker\n--broker\n--timeout\n--help\n");
+        printf("broker\nnamesrv\n--broker\n--namesrv\n--timeout\n--help\n");
         return 0;
     }
     if (cmd_wants_help(argc, argv)) {
@@ -53,17 +57,26 @@ int cmd_shutdown(int argc, char **argv)
         return 0;
     }
     if (argc < 2)
-        return cmd_usage_error(usage, "shutdown", "missing what to shut down (broker)");
-    if (strcmp(argv[1], "broker"))
-        return cmd_usage_error(usage, "shutdown", "cannot shut down '%s': only 'broker' is supported", argv[1]);
-    const char *addr_text = getenv("RMQ_BROKER");
+        return cmd_usage_error(usage, "shutdown", "missing what to shut down (broker or namesrv)");
+    bool is_ns = strcmp(argv[1], "namesrv") == 0;
+    if (!is_ns && strcmp(argv[1], "broker"))
+        return cmd_usage_error(usage, "shutdown", "cannot shut down '%s': only 'broker' and 'namesrv' are", argv[1]);
+    const char *what = is_ns ? "namesrv" : "broker";
+    const char *addr_text = getenv("RMQ_BROKER"), *ns_text = NULL;
+    char ns_first[RMQ_ADDR_TEXTLEN];
+    const char *env_ns = getenv("NAMESRV_ADDR");
+    if (env_ns && *env_ns) {   /* the first of a ';' list */
+        snprintf(ns_first, sizeof ns_first, "%.*s", (int)strcspn(env_ns, ";"), env_ns);
+        ns_text = ns_first;
+    }
     long timeout = 10;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "b:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "b:n:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b': addr_text = optarg; break;
+        case 'n': ns_text = optarg; break;
         case O_TIMEOUT: {
             char *end;
             timeout = strtol(optarg, &end, 10);
@@ -79,19 +92,23 @@ int cmd_shutdown(int argc, char **argv)
         return cmd_usage_error(usage, "shutdown", "unexpected argument '%s'", argv[1 + optind]);
     char err[RMQ_ERRLEN];
     struct rmq_addr addr;
-    if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err))
+    if (is_ns) {
+        if (rmq_addr_parse(ns_text ? ns_text : "127.0.0.1:9876", &addr, err))
+            return cmd_usage_error(usage, "shutdown", "--namesrv: %s", err);
+    } else if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err)) {
         return cmd_usage_error(usage, "shutdown", "--broker: %s", err);
+    }
     struct rmq_rpc *rpc = rmq_rpc_new(EV_DEFAULT, &addr);
     if (rmq_rpc_connect_wait(rpc, err)) {
         rmq_rpc_free(rpc);
-        return cmd_fail("shutdown", "cannot reach the broker: %s", err);
+        return cmd_fail("shutdown", "cannot reach the %s: %s", is_ns ? "name server" : "broker", err);
     }
     char peer[300];
     snprintf(peer, sizeof peer, "%s", rmq_rpc_peer(rpc));
     int rc = rmq_admin_tools_shutdown(rpc, err);
     rmq_rpc_free(rpc);
     if (rc && rc != RMQ_ECLOSED)   /* closed before the answer: it is going anyway */
-        return cmd_fail("shutdown", "broker %s: %s", peer, err);
+        return cmd_fail("shutdown", "%s %s: %s", what, peer, err);
     double deadline = now_s() + (double)timeout;
     for (;;) {
         struct rmq_rpc *probe = rmq_rpc_new(EV_DEFAULT, &addr);
@@ -100,10 +117,10 @@ int cmd_shutdown(int argc, char **argv)
         if (gone)
             break;
         if (now_s() > deadline)
-            return cmd_fail("shutdown", "broker %s still accepts connections after %ld s", peer, timeout);
+            return cmd_fail("shutdown", "%s %s still accepts connections after %ld s", what, peer, timeout);
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    printf("shutdown broker %s success.\n", peer);
+    printf("shutdown %s %s success.\n", what, peer);
     return 0;
 }

@@ -174,7 +174,7 @@ load test_helper
 @test "shutdown: usage errors exit 2" {
   run "$RMQ" shutdown
   assert_status 2
-  run "$RMQ" shutdown namesrv
+  run "$RMQ" shutdown frobnicate
   assert_status 2
   run "$RMQ" shutdown broker extra
   assert_status 2

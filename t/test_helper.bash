@@ -77,3 +77,64 @@ stop_broker() {
   for _ in $(seq 200); do kill -0 "$BPID" 2>/dev/null || return 0; sleep 0.05; done
   return 1
 }
+
+# start_namesrv [extra conf lines...]: a name server on a random free port and the Unix socket
+# $T/ns-PORT.sock; sets NSPORT, NSADDR (127.0.0.1:NSPORT), NSSOCK, NSLOG and NSPID (stopped by
+# teardown). May be called several times (each call overwrites the variables). Waits for its
+# "ready" line; on failure its log goes to stderr.
+start_namesrv() {
+  local try
+  for try in 1 2 3 4 5; do
+    NSPORT=$((20000 + RANDOM % 20000))
+    NSADDR=127.0.0.1:$NSPORT
+    NSSOCK=$T/ns-$NSPORT.sock
+    NSLOG=$T/namesrv-$NSPORT.log
+    { echo "listenPort=$NSPORT"; echo "unixSocketPath=$NSSOCK"; printf '%s\n' "$@"; } >"$T/ns-$NSPORT.conf"
+    "$RMQ" namesrv -c "$T/ns-$NSPORT.conf" >"$NSLOG" 2>&1 &
+    NSPID=$!
+    RMQ_PIDS+=("$NSPID")
+    for _ in $(seq 200); do
+      grep -q " ready on " "$NSLOG" && return 0
+      kill -0 "$NSPID" 2>/dev/null || break
+      sleep 0.05
+    done
+    grep -qi "in use" "$NSLOG" || break
+  done
+  cat "$NSLOG" >&2
+  return 1
+}
+
+# stop_namesrv [PID]: SIGTERM (to NSPID by default) and wait up to 10 s for the exit.
+stop_namesrv() {
+  local pid=${1:-$NSPID}
+  kill -TERM "$pid"
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+  return 1
+}
+
+# start_named_broker NAME [extra conf lines...]: like start_broker, for one of several brokers:
+# store $T/NAME, socket $T/NAME.sock, log $T/NAME.log, brokerName=NAME; sets PORT, TCP, SOCK,
+# UNIX and BPID for it. Pass namesrvAddr=... among the extra lines to register it.
+start_named_broker() {
+  local name=$1 try
+  shift
+  SOCK=$T/$name.sock
+  UNIX=unix:$SOCK
+  for try in 1 2 3 4 5; do
+    PORT=$((20000 + RANDOM % 20000))
+    TCP=127.0.0.1:$PORT
+    { echo "storePathRootDir=$T/$name"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
+      echo "brokerIP1=127.0.0.1"; echo "brokerName=$name"; printf '%s\n' "$@"; } >"$T/$name.conf"
+    "$RMQ" broker -c "$T/$name.conf" >"$T/$name.log" 2>&1 &
+    BPID=$!
+    RMQ_PIDS+=("$BPID")
+    for _ in $(seq 200); do
+      grep -q " ready on " "$T/$name.log" && return 0
+      kill -0 "$BPID" 2>/dev/null || break
+      sleep 0.05
+    done
+    grep -qi "in use" "$T/$name.log" || break
+  done
+  cat "$T/$name.log" >&2
+  return 1
+}

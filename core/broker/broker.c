@@ -175,6 +175,7 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
         rmq_clients_expire(&b->clients, now, rmq_broker_group_changed, b);
         b->next_client_scan = now + 10000;
     }
+    rmq_register_tick(b, now);
     if (now >= b->next_retention) {
         rmq_store_retention(b->store, now);
         b->next_retention = now + b->conf->store.clean_resource_interval_ms;
@@ -187,35 +188,36 @@ static void on_close(void *arg, struct rmq_conn *c)
     rmq_clients_forget(&b->clients, c, rmq_broker_group_changed, b);
 }
 
-static void on_stop(struct ev_loop *loop, ev_async *w, int revents) { ev_break(loop, EVBREAK_ALL); }
+static void end_loop(struct rmq_broker *b) { ev_break(b->loop, EVBREAK_ALL); }
+
+/* A clean stop unregisters from the name servers first (asynchronously, on the loop); a
+ * second request while that is going on stops at once. */
+static void begin_stop(struct rmq_broker *b)
+{
+    if (b->stopping) {
+        end_loop(b);
+        return;
+    }
+    b->stopping = true;
+    rmq_register_stop(b, end_loop);
+}
+
+static void on_stop(struct ev_loop *loop, ev_async *w, int revents) { begin_stop(w->data); }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     rmq_info("broker: signal %d: shutting down", w->signum);
-    ev_break(loop, EVBREAK_ALL);
+    begin_stop(w->data);
 }
 
 static int listen_all(struct rmq_broker *b, char *err)
 {
-    struct rmq_addr a;
-    char text[PATH_MAX + 16];
-    snprintf(text, sizeof text, "0.0.0.0:%d", b->conf->net.listen_port);
-    int rc = rmq_addr_parse(text, &a, err);
-    if (rc == 0)
-        rc = rmq_server_listen(b->server, &a, NULL, err);
-    if (rc)
-        return rc;
-    const char *path = b->conf->net.unix_socket_path;
-    if (path && *path) {
-        snprintf(text, sizeof text, "unix:%s", path);
-        if ((rc = rmq_addr_parse(text, &a, err)) || (rc = rmq_server_listen(b->server, &a, NULL, err)))
-            return rc;
-    }
-    return 0;
+    return rmq_server_listen_std(b->server, b->conf->net.listen_port, b->conf->net.unix_socket_path, NULL, err);
 }
 
 static void broker_free(struct rmq_broker *b)
 {
+    rmq_register_close(b);
     if (b->server)
         rmq_server_free(b->server);
     rmq_clients_free(&b->clients);
@@ -224,19 +226,40 @@ static void broker_free(struct rmq_broker *b)
     rmq_topics_close(&b->topics);
     rmq_offset_table_free(b->offsets);
     rmq_waitq_free(&b->flush_waits);
-    if (b->loop)
+    if (b->loop && b->own_loop) {
         ev_loop_destroy(b->loop);
+    } else if (b->loop) {   /* the loop goes on without us: take our watchers off it */
+        ev_prepare_stop(b->loop, &b->commit);
+        ev_async_stop(b->loop, &b->flushed);
+        ev_async_stop(b->loop, &b->stop);
+        ev_timer_stop(b->loop, &b->cron);
+        ev_signal_stop(b->loop, &b->sigint);
+        ev_signal_stop(b->loop, &b->sigterm);
+    }
     free(b);
 }
 
 int rmq_broker_open(struct rmq_broker **out, const struct rmq_conf *conf, char *err)
+{
+    return rmq_broker_open_on(out, conf, NULL, err);
+}
+
+int rmq_broker_open_on(struct rmq_broker **out, const struct rmq_conf *conf, struct ev_loop *loop, char *err)
 {
     struct rmq_broker *b = calloc(1, sizeof *b);
     if (!b)
         return rmq_seterr(err, -ENOMEM, "out of memory");
     b->conf = conf;
     b->boot_ms = rmq_now_ms();
-    b->loop = ev_loop_new(EVFLAG_AUTO);
+    b->own_loop = loop == NULL;
+    b->loop = loop ? loop : ev_loop_new(EVFLAG_AUTO);
+    /* initialised first so that broker_free can always stop them */
+    ev_prepare_init(&b->commit, on_commit);
+    ev_async_init(&b->flushed, on_flushed_async);
+    ev_async_init(&b->stop, on_stop);
+    ev_timer_init(&b->cron, on_cron, 0.1, 0.1);
+    ev_signal_init(&b->sigint, on_signal, SIGINT);
+    ev_signal_init(&b->sigterm, on_signal, SIGTERM);
     char config_dir[PATH_MAX];
     snprintf(config_dir, sizeof config_dir, "%s/config", conf->store.root_dir);
     snprintf(b->offsets_path, sizeof b->offsets_path, "%s/%s", config_dir, RMQ_META_OFFSETS_FILE);
@@ -252,15 +275,9 @@ int rmq_broker_open(struct rmq_broker **out, const struct rmq_conf *conf, char *
     struct rmq_server_opts o = {.max_frame = (size_t)conf->net.max_frame_size, .on_frame = on_frame,
                               .on_close = on_close, .arg = b};
     b->server = rmq_server_new(b->loop, &o);
-    if ((rc = listen_all(b, err)))
+    if ((rc = listen_all(b, err)) || (rc = rmq_register_open(b, err)))
         goto fail;
-    ev_prepare_init(&b->commit, on_commit);
-    ev_async_init(&b->flushed, on_flushed_async);
-    ev_async_init(&b->stop, on_stop);
-    ev_timer_init(&b->cron, on_cron, 0.1, 0.1);
-    ev_signal_init(&b->sigint, on_signal, SIGINT);
-    ev_signal_init(&b->sigterm, on_signal, SIGTERM);
-    b->commit.data = b->flushed.data = b->stop.data = b->cron.data = b;
+    b->commit.data = b->flushed.data = b->stop.data = b->cron.data = b->sigint.data = b->sigterm.data = b;
     ev_prepare_start(b->loop, &b->commit);
     ev_async_start(b->loop, &b->flushed);
     ev_async_start(b->loop, &b->stop);
@@ -281,7 +298,12 @@ int rmq_broker_run(struct rmq_broker *b)
     rmq_info("broker: %s of %s ready on port %d%s%s", b->conf->broker.name, b->conf->broker.cluster_name,
              b->conf->net.listen_port, b->conf->net.unix_socket_path && *b->conf->net.unix_socket_path ? " and " : "",
              b->conf->net.unix_socket_path ? b->conf->net.unix_socket_path : "");
+    const char *ns = b->conf->broker.namesrv_addr;
+    if (ns && *ns)
+        rmq_info("broker: name server is %s (registering every %d s)", ns, b->conf->broker.register_period_ms / 1000);
+    rmq_register_all(b);
     ev_run(b->loop, 0);
+    rmq_register_close(b);
     rmq_server_stop_listening(b->server);
     rmq_store_commit(b->store);
     rmq_broker_drop_pulls(b);

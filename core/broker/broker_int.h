@@ -6,6 +6,7 @@
 
 #include "broker/broker.h"
 #include "broker/clients.h"
+#include "broker/register.h"
 #include "broker/topics.h"
 #include "net/conn.h"
 #include "net/server.h"
@@ -53,6 +54,9 @@ struct rmq_broker {
     struct rmq_waitq flush_waits; /* SYNC_FLUSH sends waiting for the flushed watermark */
     struct rmq_parked_pull *parked;
     int stop_status;
+    bool own_loop;                /* false when embedded (rmq standalone) */
+    bool stopping;                /* unregistering from the name servers before the loop ends */
+    struct rmq_registrar reg;     /* name-server registration (register.c) */
 };
 
 /* A handler answers req on c (now, or later by keeping a reference on c). */
