@@ -205,7 +205,9 @@ two_brokers() {
   wait_for routed_on 0 TopicTest
   run "$RMQ" produce -n "$NSADDR" TopicTest x
   assert_status 1
-  assert_contains "topic 'TopicTest' has no writable queue (broker-a R--"
+  assert_contains "topic 'TopicTest' has no writable queue ("
+  assert_contains "broker-a R--, 8/8 queues"
+  assert_contains "broker-b R--, 8/8 queues"
 }
 
 @test "routing: a broker's refusal names the broker, its code and remark" {
