@@ -18,6 +18,10 @@
 #ifndef RMQ_CMD_H
 #define RMQ_CMD_H
 
+#include "client/nsclient.h"
+#include "client/qset.h"
+
+#include <stdbool.h>
 #include <stdio.h>
 
 int cmd_broker(int argc, char **argv);
@@ -31,6 +35,7 @@ int cmd_offsets(int argc, char **argv);
 int cmd_group(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 int cmd_namesrv(int argc, char **argv);
 int cmd_standalone(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -48,5 +53,23 @@ int cmd_parse_long(const char *s, long min, long max, long *out);
 int cmd_wants_help(int argc, char **argv);
 /* Flush stdout at exit; a write error other than EPIPE turns exit 0 into 1. */
 int cmd_finish_stdout(int rc, const char *cmd);
+
+/* Where a client command's requests go (cmd/target.c). Set broker (-b) or namesrv (-n)
+ * from the options, then cmd_target_init: -b and -n together are a usage error; neither
+ * means $RMQ_BROKER when set, else the name servers of $NAMESRV_ADDR, the standalone
+ * socket or 127.0.0.1:9876 (nsclient.h). */
+struct cmd_target {
+    const char *broker, *namesrv;   /* the options, or NULL */
+    bool ns_only;                   /* a name-server command: $RMQ_BROKER does not apply */
+    bool direct;                    /* one broker: baddr */
+    struct rmq_addr baddr;
+    struct rmq_ns *ns;              /* else the name servers */
+    struct ev_loop *loop;
+};
+/* 0, or a usage error reported (returns 2). */
+int cmd_target_init(struct cmd_target *t, struct ev_loop *loop, const char *cmd, const char *usage);
+/* A queue set for topic from the target (not loaded yet). */
+struct rmq_qset *cmd_target_qset(struct cmd_target *t, const char *topic, enum rmq_qset_use use);
+void cmd_target_free(struct cmd_target *t);
 
 #endif

@@ -34,13 +34,17 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: rmq consume -g GROUP [-b ADDR] [options] TOPIC\n"
+    "usage: rmq consume -g GROUP [-n ADDR[;ADDR]|-b ADDR] [options] TOPIC\n"
     "\n"
-    "Prints TOPIC's messages, one body per line, and commits GROUP's offsets so that the\n"
-    "next run with the same group continues after the last message printed.\n"
+    "Prints TOPIC's messages, from every queue of every broker of its route, one body per\n"
+    "line, and commits GROUP's offsets (each queue's to its broker) so that the next run\n"
+    "with the same group continues after the last message printed.\n"
     "\n"
-    "  -b, --broker ADDR     broker address, host:port or unix:/path\n"
-    "                        (default $RMQ_BROKER, else 127.0.0.1:10911)\n"
+    "  -n, --namesrv ADDRS   name servers, host:port or unix:/path, ';'-separated (default\n"
+    "                        $NAMESRV_ADDR, else the local standalone name server, else\n"
+    "                        127.0.0.1:9876)\n"
+    "  -b, --broker ADDR     read from this one broker, without name servers (default\n"
+    "                        $RMQ_BROKER when set)\n"
     "  -g, --group GROUP     consumer group (required)\n"
     "  -f, --format FMT      print each message as FMT (default '%b\\n'):\n"
     "                        %b body  %t topic  %k keys  %q queue id  %o queue offset\n"
@@ -48,7 +52,7 @@ static const char usage[] =
     "                        %B born time  %S store time (ms)  %% percent;\n"
     "                        escapes \\n \\t \\r \\0 \\\\\n"
     "      --json            print each message as one JSON line\n"
-    "  -n, --count N         stop after N messages\n"
+    "  -c, --count N         stop after N messages\n"
     "  -e, --exit-at-end     stop when every queue is at its end (else wait for more)\n"
     "      --from WHERE      start at 'first', 'last', or a TIME: milliseconds since the\n"
     "                        epoch, YYYY-MM-DD[THH:MM[:SS]][Z] (local time unless Z), or\n"
@@ -64,9 +68,10 @@ static const char usage[] =
 enum { O_JSON = 256, O_FROM, O_TAG, O_BATCH };
 
 static const struct option longopts[] = {
-    {"broker", required_argument, NULL, 'b'}, {"group", required_argument, NULL, 'g'},
+    {"broker", required_argument, NULL, 'b'}, {"namesrv", required_argument, NULL, 'n'},
+    {"group", required_argument, NULL, 'g'},
     {"format", required_argument, NULL, 'f'}, {"json", no_argument, NULL, O_JSON},
-    {"count", required_argument, NULL, 'n'},  {"exit-at-end", no_argument, NULL, 'e'},
+    {"count", required_argument, NULL, 'c'},  {"exit-at-end", no_argument, NULL, 'e'},
     {"from", required_argument, NULL, O_FROM}, {"tag", required_argument, NULL, O_TAG},
     {"batch", required_argument, NULL, O_BATCH}, {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -266,12 +271,11 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents) {}
 
 /* The topic's queues. Without --exit-at-end a topic that does not exist yet is waited for
  * (it appears with the first message sent to it), as a Java consumer keeps looking. */
-static int wait_for_topic(struct cons *s, struct rmq_rpc *rpc, const struct rmq_consumer_opts *co,
-                          struct rmq_topic_info *ti, char *err)
+static int wait_for_topic(struct cons *s, struct rmq_qset *qs, const struct rmq_consumer_opts *co, char *err)
 {
     bool said = false;
     for (;;) {
-        int rc = rmq_admin_topic(rpc, co->topic, ti, NULL, err);
+        int rc = rmq_qset_load(qs, err);
         if (rc != RMQ_RESP_TOPIC_NOT_EXIST || co->stop_at_end || s->interrupted)
             return rc == RMQ_RESP_TOPIC_NOT_EXIST && s->interrupted ? 0 : rc;
         if (!said)
@@ -286,27 +290,23 @@ static int wait_for_topic(struct cons *s, struct rmq_rpc *rpc, const struct rmq_
     }
 }
 
-static int run(struct cons *s, struct rmq_rpc *rpc, struct rmq_consumer_opts *co, enum rmq_from from, int64_t ts)
+static int run(struct cons *s, struct rmq_qset *qs, struct rmq_consumer_opts *co, enum rmq_from from, int64_t ts)
 {
     char err[RMQ_ERRLEN];
-    struct rmq_topic_info ti;
     ev_signal_init(&s->sigint, on_signal, SIGINT);
     ev_signal_init(&s->sigterm, on_signal, SIGTERM);
     s->sigint.data = s->sigterm.data = s;
     ev_signal_start(s->loop, &s->sigint);
     ev_signal_start(s->loop, &s->sigterm);
-    int rc = rmq_rpc_connect_wait(rpc, err);
-    if (rc == 0)
-        rc = wait_for_topic(s, rpc, co, &ti, err);
+    int rc = wait_for_topic(s, qs, co, err);
     if (rc || s->interrupted) {
         ev_signal_stop(s->loop, &s->sigint);
         ev_signal_stop(s->loop, &s->sigterm);
         return rc ? cmd_fail("consume", "%s", err) : 0;
     }
-    co->queues = ti.read_queues;
-    if (!(s->c = rmq_consumer_new(rpc, co, err)))
+    if (!(s->c = rmq_consumer_new(qs, co, err)))
         return cmd_fail("consume", "%s", err);
-    s->nq = co->queues;
+    s->nq = rmq_consumer_count(s->c);
     if ((rc = rmq_consumer_seek(s->c, from, ts, err)))
         return cmd_fail("consume", "cannot find where to start: %s", err);
     s->base = calloc((size_t)s->nq, sizeof *s->base);
@@ -343,7 +343,8 @@ static int run(struct cons *s, struct rmq_rpc *rpc, struct rmq_consumer_opts *co
 
 int cmd_consume(int argc, char **argv)
 {
-    const char *addr_text = getenv("RMQ_BROKER"), *format = "%b\\n";
+    const char *format = "%b\\n";
+    struct cmd_target tg = {0};
     struct rmq_consumer_opts co = {0};
     enum rmq_from from = RMQ_FROM_COMMITTED;
     int64_t ts = 0;
@@ -352,13 +353,14 @@ int cmd_consume(int argc, char **argv)
     int opt;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "b:g:f:n:eh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "b:n:g:f:c:eh", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'b': addr_text = optarg; break;
+        case 'b': tg.broker = optarg; break;
+        case 'n': tg.namesrv = optarg; break;
         case 'g': co.group = optarg; break;
         case 'f': format = optarg; break;
         case O_JSON: s.json = true; break;
-        case 'n':
+        case 'c':
             s.count = strtol(optarg, &end, 10);
             if (*end || end == optarg || s.count < 1)
                 return cmd_usage_error(usage, "consume", "--count must be a positive number");
@@ -392,21 +394,21 @@ int cmd_consume(int argc, char **argv)
         return cmd_usage_error(usage, "consume", "missing -g GROUP");
     if (!s.json && rmq_format_parse(&s.fmt, format, err))
         return cmd_usage_error(usage, "consume", "--format: %s", err);
-    struct rmq_addr addr;
-    if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err))
-        return cmd_usage_error(usage, "consume", "--broker: %s", err);
-
     s.loop = EV_DEFAULT;
+    int rc = cmd_target_init(&tg, s.loop, "consume", usage);
+    if (rc)
+        return rc;
     co.on_message = on_message;
     co.on_batch_end = on_batch_end;
     co.on_end = on_end;
     co.on_warning = on_warning;
     co.on_error = on_error;
     co.arg = &s;
-    struct rmq_rpc *rpc = rmq_rpc_new(s.loop, &addr);
-    int rc = run(&s, rpc, &co, from, ts);
+    struct rmq_qset *qs = cmd_target_qset(&tg, co.topic, RMQ_QSET_SUBSCRIBE);
+    rc = run(&s, qs, &co, from, ts);
     rmq_consumer_free(s.c);
-    rmq_rpc_free(rpc);
+    rmq_qset_free(qs);
+    cmd_target_free(&tg);
     rmq_format_free(&s.fmt);
     rmq_buf_free(&s.out);
     free(s.hist);

@@ -1,13 +1,17 @@
 /*
- * offsets.c — `rmq offsets show|reset`: a consumer group's committed offsets on one broker,
- * shown as mqadmin consumerProgress shows them (PROTOCOL §11.6, 4.9.8 columns), and set
- * back or forward per queue with UPDATE_CONSUMER_OFFSET.
+ * offsets.c — `rmq offsets show|reset`: a consumer group's committed offsets over the
+ * brokers the name servers know (or on one broker with -b), shown as mqadmin
+ * consumerProgress shows them (PROTOCOL §11.6, 4.9.8 columns: #Diff is the lag), and set
+ * back or forward per queue with UPDATE_CONSUMER_OFFSET to each queue's broker.
  */
 #include "cmd.h"
 
 #include "client/admin.h"
 #include "client/admin_tools.h"
 #include "client/format.h"
+#include "client/nsclient.h"
+#include "client/qset.h"
+#include "client/route.h"
 #include "client/rpc.h"
 #include "proto/codes.h"
 #include "util/buf.h"
@@ -22,13 +26,18 @@
 #include <time.h>
 
 static const char usage[] =
-    "usage: rmq offsets show -g GROUP [-b ADDR] [--json] [TOPIC]\n"
-    "       rmq offsets reset -g GROUP [-b ADDR] [--json] TOPIC --to earliest|latest|TIME\n"
+    "usage: rmq offsets show -g GROUP [-n ADDRS|-b ADDR] [--json] [TOPIC]\n"
+    "       rmq offsets reset -g GROUP [-n ADDRS|-b ADDR] [--json] TOPIC --to earliest|latest|TIME\n"
     "\n"
-    "Shows or sets a consumer group's committed offsets on one broker.\n"
+    "Shows or sets a consumer group's committed offsets on every broker the name servers\n"
+    "know (the brokers of TOPIC's route, or of the group's %RETRY% topic, or all masters),\n"
+    "or on one broker with -b.\n"
     "\n"
-    "  -b, --broker ADDR     broker address, host:port or unix:/path\n"
-    "                        (default $RMQ_BROKER, else 127.0.0.1:10911)\n"
+    "  -n, --namesrv ADDRS   name servers, host:port or unix:/path, ';'-separated (default\n"
+    "                        $NAMESRV_ADDR, else the local standalone name server, else\n"
+    "                        127.0.0.1:9876)\n"
+    "  -b, --broker ADDR     this one broker, without name servers (default $RMQ_BROKER\n"
+    "                        when set)\n"
     "  -g, --group GROUP     the consumer group (required)\n"
     "      --to WHERE        reset: earliest (each queue's min offset), latest (its max\n"
     "                        offset), or a time: milliseconds since the epoch or ISO-8601\n"
@@ -38,14 +47,16 @@ static const char usage[] =
     "  -h, --help            this text\n"
     "\n"
     "show prints, per queue, the broker's max offset, the group's committed offset, the\n"
-    "difference and the store time of the last consumed message (as mqadmin consumerProgress).\n"
+    "difference (the lag) and the store time of the last consumed message, then the total\n"
+    "lag (as mqadmin consumerProgress; --json: one object per queue with \"diff\").\n"
     "reset prints each queue's old and new offset. Running consumers of the group may commit\n"
     "over a reset; stop them first. Exit status: 0 done, 1 failure, 2 usage error.\n";
 
 enum { O_TO = 256, O_JSON };
 
 static const struct option longopts[] = {
-    {"broker", required_argument, NULL, 'b'}, {"group", required_argument, NULL, 'g'},
+    {"broker", required_argument, NULL, 'b'}, {"namesrv", required_argument, NULL, 'n'},
+    {"group", required_argument, NULL, 'g'},
     {"to", required_argument, NULL, O_TO},    {"json", no_argument, NULL, O_JSON},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
@@ -131,23 +142,8 @@ static void time_str(int64_t ms, char *out, size_t n)
     strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static int do_show(struct rmq_rpc *rpc, const char *group, const char *topic, bool json)
+static void print_show(struct rmq_queue_stat *qs, size_t n, bool json)
 {
-    char err[RMQ_ERRLEN];
-    struct rmq_queue_stat *qs;
-    size_t n;
-    if (topic) {
-        struct rmq_topic_info ti;
-        if (rmq_admin_topic(rpc, topic, &ti, NULL, err))
-            return cmd_fail("offsets", "%s", err);
-    }
-    int rc = rmq_admin_tools_consume_stats(rpc, group, topic, &qs, &n, err);
-    if (rc)
-        return cmd_fail("offsets", "%s", err);
-    if (n == 0) {
-        free(qs);
-        return cmd_fail("offsets", "group '%s' has no committed offsets on %s", group, rmq_rpc_peer(rpc));
-    }
     struct rmq_buf out = {0};
     long long total = 0;
     if (json)
@@ -178,27 +174,145 @@ static int do_show(struct rmq_rpc *rpc, const char *group, const char *topic, bo
         rmq_buf_addstr(&out, "]\n");
     else
         rmq_buf_printf(&out, "\nConsume TPS: %.2f\nDiff Total: %lld\n", 0.0, total);
-    free(qs);
     fwrite(out.data, 1, out.len, stdout);
     rmq_buf_free(&out);
+}
+
+static int do_show(struct rmq_rpc *rpc, const char *group, const char *topic, bool json)
+{
+    char err[RMQ_ERRLEN];
+    struct rmq_queue_stat *qs;
+    size_t n;
+    if (topic) {
+        struct rmq_topic_info ti;
+        if (rmq_admin_topic(rpc, topic, &ti, NULL, err))
+            return cmd_fail("offsets", "%s", err);
+    }
+    int rc = rmq_admin_tools_consume_stats(rpc, group, topic, &qs, &n, err);
+    if (rc)
+        return cmd_fail("offsets", "%s", err);
+    if (n == 0) {
+        free(qs);
+        return cmd_fail("offsets", "group '%s' has no committed offsets on %s", group, rmq_rpc_peer(rpc));
+    }
+    print_show(qs, n, json);
+    free(qs);
     return 0;
 }
 
-static int do_reset(struct rmq_rpc *rpc, const char *group, const char *topic, const char *to, int64_t ts, bool json)
+static int cmp_rows(const void *a, const void *b)
+{
+    const struct rmq_queue_stat *x = a, *y = b;
+    int c = strcmp(x->topic, y->topic);
+    if (!c)
+        c = strcmp(x->broker, y->broker);
+    return c ? c : (x->qid > y->qid) - (x->qid < y->qid);
+}
+
+/* The master brokers to ask: TOPIC's route, else %RETRY%GROUP's (as mqadmin), else every
+ * master the name servers know (rmq consume keeps no retry topic). */
+static int show_brokers(struct rmq_ns *ns, const char *group, const char *topic, struct rmq_broker_data **bv,
+                        size_t *nb, char *err)
+{
+    char retry[300];
+    snprintf(retry, sizeof retry, "%%RETRY%%%s", group);
+    struct rmq_topic_route r;
+    int rc = rmq_ns_route_wait(ns, topic ? topic : retry, &r, err);
+    if (rc == RMQ_RESP_TOPIC_NOT_EXIST && !topic) {
+        struct rmq_cluster_info ci;
+        if ((rc = rmq_ns_cluster_wait(ns, &ci, err)))
+            return rc;
+        *bv = ci.brokers;   /* hand the broker list over */
+        *nb = ci.nbrokers;
+        ci.brokers = NULL;
+        ci.nbrokers = 0;
+        rmq_cluster_info_free(&ci);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    *bv = r.brokers;   /* hand the broker list over */
+    *nb = r.nbrokers;
+    r.brokers = NULL;
+    r.nbrokers = 0;
+    rmq_topic_route_free(&r);
+    return 0;
+}
+
+static int ns_show(struct rmq_ns *ns, const char *group, const char *topic, bool json)
 {
     char err[RMQ_ERRLEN];
-    struct rmq_topic_info ti;
-    int rc = rmq_admin_topic(rpc, topic, &ti, NULL, err);
+    struct rmq_broker_data *bv;
+    size_t nb;
+    int rc = show_brokers(ns, group, topic, &bv, &nb, err);
+    if (rc)
+        return cmd_fail("offsets", "%s", err);
+    struct rmq_queue_stat *all = NULL;
+    size_t n = 0;
+    int failed = 0;
+    for (size_t i = 0; i < nb; i++) {
+        const char *m = rmq_route_master(&bv[i]);
+        struct rmq_addr a;
+        if (!*m || rmq_addr_parse(m, &a, NULL))
+            continue;
+        struct rmq_rpc *rpc = rmq_rpc_new(EV_DEFAULT, &a);
+        struct rmq_queue_stat *qs;
+        size_t k;
+        rc = rmq_admin_tools_consume_stats(rpc, group, topic, &qs, &k, err);
+        rmq_rpc_free(rpc);
+        if (rc < 0) {   /* unreachable: say so; a refusal means the group is not there */
+            cmd_fail("offsets", "broker %s: %s", bv[i].broker_name, err);
+            failed++;
+            continue;
+        }
+        if (rc)
+            continue;
+        all = realloc(all, (n + k + 1) * sizeof *all);
+        if (!all)
+            exit(1);
+        memcpy(all + n, qs, k * sizeof *qs);
+        n += k;
+        free(qs);
+    }
+    for (size_t i = 0; i < nb; i++)
+        rmq_broker_data_free(&bv[i]);
+    free(bv);
+    if (n == 0) {
+        free(all);
+        if (failed)
+            return 1;
+        return cmd_fail("offsets", "group '%s' has no committed offsets%s%s on the brokers of %s", group,
+                        topic ? " for " : "", topic ? topic : "", rmq_ns_text(ns));
+    }
+    qsort(all, n, sizeof *all, cmp_rows);
+    print_show(all, n, json);
+    free(all);
+    return failed ? 1 : 0;
+}
+
+/* Every readable queue of the topic's route (or of the one broker), each on its broker. */
+static int do_reset(struct rmq_qset *qset, const char *group, const char *topic, const char *to, int64_t ts, bool json)
+{
+    char err[RMQ_ERRLEN];
+    int rc = rmq_qset_load(qset, err);
     if (rc)
         return cmd_fail("offsets", "%s", err);
     int failed = 0;
-    for (int q = 0; q < ti.read_queues; q++) {
+    for (size_t i = 0; i < rmq_qset_count(qset); i++) {
+        const struct rmq_mq *mq = &rmq_qset_queues(qset)[i];
+        struct rmq_rpc *rpc = rmq_qset_rpc(qset, mq->broker);
+        int q = mq->qid;
         int64_t old = -1, nw;
+        if (!rpc) {
+            cmd_fail("offsets", "broker %s: no address known", mq->broker);
+            failed++;
+            continue;
+        }
         rc = rmq_admin_query_offset(rpc, group, topic, q, &old, err);
         if (rc == RMQ_RESP_QUERY_NOT_FOUND)
             old = -1;
         else if (rc) {
-            cmd_fail("offsets", "queue %d: %s", q, err);
+            cmd_fail("offsets", "%s queue %d: %s", mq->broker, q, err);
             failed++;
             continue;
         }
@@ -211,7 +325,7 @@ static int do_reset(struct rmq_rpc *rpc, const char *group, const char *topic, c
         if (rc == 0)
             rc = rmq_admin_update_offset(rpc, group, topic, q, nw, err);
         if (rc) {
-            cmd_fail("offsets", "queue %d: %s", q, err);
+            cmd_fail("offsets", "%s queue %d: %s", mq->broker, q, err);
             failed++;
             continue;
         }
@@ -219,6 +333,8 @@ static int do_reset(struct rmq_rpc *rpc, const char *group, const char *topic, c
             struct rmq_buf line = {0};
             rmq_buf_addstr(&line, "{\"topic\":");
             rmq_json_string(&line, topic, strlen(topic));
+            rmq_buf_addstr(&line, ",\"brokerName\":");
+            rmq_json_string(&line, mq->broker, strlen(mq->broker));
             rmq_buf_printf(&line, ",\"queueId\":%d,\"oldOffset\":%lld,\"newOffset\":%lld}\n", q, (long long)old,
                            (long long)nw);
             fwrite(line.data, 1, line.len, stdout);
@@ -235,7 +351,7 @@ static int do_reset(struct rmq_rpc *rpc, const char *group, const char *topic, c
 int cmd_offsets(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--list-opts") == 0) {
-        printf("show\nreset\n--broker\n--group\n--to\n--json\n--help\n");
+        printf("show\nreset\n--namesrv\n--broker\n--group\n--to\n--json\n--help\n");
         return 0;
     }
     if (cmd_wants_help(argc, argv)) {
@@ -248,14 +364,16 @@ int cmd_offsets(int argc, char **argv)
     bool reset = !strcmp(sub, "reset");
     if (!reset && strcmp(sub, "show"))
         return cmd_usage_error(usage, "offsets", "unknown subcommand '%s'", sub);
-    const char *addr_text = getenv("RMQ_BROKER"), *group = NULL, *to = NULL;
+    struct cmd_target tg = {0};
+    const char *group = NULL, *to = NULL;
     bool json = false;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "b:g:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "b:n:g:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'b': addr_text = optarg; break;
+        case 'b': tg.broker = optarg; break;
+        case 'n': tg.namesrv = optarg; break;
         case 'g': group = optarg; break;
         case O_TO: to = optarg; break;
         case O_JSON: json = true; break;
@@ -281,17 +399,23 @@ int cmd_offsets(int argc, char **argv)
         return cmd_usage_error(usage, "offsets", "--to is for reset");
     }
     char err[RMQ_ERRLEN];
-    struct rmq_addr addr;
-    if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err))
-        return cmd_usage_error(usage, "offsets", "--broker: %s", err);
-    struct rmq_rpc *rpc = rmq_rpc_new(EV_DEFAULT, &addr);
-    int rc;
-    if (rmq_rpc_connect_wait(rpc, err))
-        rc = cmd_fail("offsets", "%s", err);
-    else if (reset)
-        rc = do_reset(rpc, group, args[0], to, ts, json);
-    else
-        rc = do_show(rpc, group, nargs ? args[0] : NULL, json);
-    rmq_rpc_free(rpc);
+    int rc = cmd_target_init(&tg, EV_DEFAULT, "offsets", usage);
+    if (rc)
+        return rc;
+    if (reset) {
+        struct rmq_qset *qs = cmd_target_qset(&tg, args[0], RMQ_QSET_SUBSCRIBE);
+        rc = do_reset(qs, group, args[0], to, ts, json);
+        rmq_qset_free(qs);
+    } else if (!tg.direct) {
+        rc = ns_show(tg.ns, group, nargs ? args[0] : NULL, json);
+    } else {
+        struct rmq_rpc *rpc = rmq_rpc_new(EV_DEFAULT, &tg.baddr);
+        if (rmq_rpc_connect_wait(rpc, err))
+            rc = cmd_fail("offsets", "%s", err);
+        else
+            rc = do_show(rpc, group, nargs ? args[0] : NULL, json);
+        rmq_rpc_free(rpc);
+    }
+    cmd_target_free(&tg);
     return rc;
 }

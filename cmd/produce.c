@@ -1,6 +1,7 @@
 /*
  * produce.c — `rmq produce`: messages from stdin lines, NUL-separated records, the whole
- * of stdin, or the arguments, sent pipelined to one broker (core/client/producer.h).
+ * of stdin, or the arguments, sent pipelined over the brokers of the topic's route, or to
+ * one broker with -b (core/client/producer.h, qset.h).
  *
  * Input is read on the loop (an ev_io on stdin) only while the producer has room, so a
  * large input streams through a bounded amount of memory. Results are printed in input
@@ -26,12 +27,16 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: rmq produce [-b ADDR] [options] TOPIC [MESSAGE...]\n"
+    "usage: rmq produce [-n ADDR[;ADDR]|-b ADDR] [options] TOPIC [MESSAGE...]\n"
     "\n"
-    "Sends one message per line of standard input (or per MESSAGE argument) to TOPIC.\n"
+    "Sends one message per line of standard input (or per MESSAGE argument) to TOPIC,\n"
+    "round-robin over the writable queues of all its brokers.\n"
     "\n"
-    "  -b, --broker ADDR     broker address, host:port or unix:/path\n"
-    "                        (default $RMQ_BROKER, else 127.0.0.1:10911)\n"
+    "  -n, --namesrv ADDRS   name servers, host:port or unix:/path, ';'-separated (default\n"
+    "                        $NAMESRV_ADDR, else the local standalone name server, else\n"
+    "                        127.0.0.1:9876)\n"
+    "  -b, --broker ADDR     send to this one broker, without name servers (default\n"
+    "                        $RMQ_BROKER when set)\n"
     "  -z, --null            records are separated by NUL bytes instead of newlines\n"
     "      --whole           the whole of standard input is one message\n"
     "  -t, --tag TAG         tag every message with TAG\n"
@@ -40,7 +45,7 @@ static const char usage[] =
     "      --delay LEVEL     delay level 1..18 (RocketMQ's scheduled delivery)\n"
     "  -g, --group GROUP     producer group (default rmq_producer)\n"
     "      --json            print one JSON line per message: n, status, msgId,\n"
-    "                        offsetMsgId, queueId, queueOffset (or error)\n"
+    "                        offsetMsgId, brokerName, queueId, queueOffset (or error)\n"
     "      --window N        requests in flight (default 256)\n"
     "      --retries N       further attempts for a failed message (default 2)\n"
     "      --timeout MS      per-request timeout (default 3000)\n"
@@ -53,7 +58,8 @@ static const char usage[] =
 enum { O_WHOLE = 256, O_DELAY, O_JSON, O_WINDOW, O_RETRIES, O_TIMEOUT };
 
 static const struct option longopts[] = {
-    {"broker", required_argument, NULL, 'b'}, {"null", no_argument, NULL, 'z'},
+    {"broker", required_argument, NULL, 'b'}, {"namesrv", required_argument, NULL, 'n'},
+    {"null", no_argument, NULL, 'z'},
     {"whole", no_argument, NULL, O_WHOLE},    {"tag", required_argument, NULL, 't'},
     {"key", required_argument, NULL, 'k'},    {"property", required_argument, NULL, 'p'},
     {"delay", required_argument, NULL, O_DELAY}, {"group", required_argument, NULL, 'g'},
@@ -70,6 +76,7 @@ struct slot {
     char *error;
     char msg_id[40];
     char offset_id[64];
+    char broker[RMQ_NAME_MAX];
     int32_t qid;
     int64_t qoff;
 };
@@ -119,8 +126,10 @@ static void print_ready(struct prod *pr)
             }
         } else if (pr->json) {
             rmq_buf_printf(&line, "{\"n\":%llu,\"status\":\"%s\",\"msgId\":\"%s\",\"offsetMsgId\":\"%s\","
-                           "\"queueId\":%d,\"queueOffset\":%lld}\n", (unsigned long long)s->n,
-                           rmq_send_status_name(s->status), s->msg_id, s->offset_id, (int)s->qid, (long long)s->qoff);
+                           "\"brokerName\":", (unsigned long long)s->n, rmq_send_status_name(s->status), s->msg_id,
+                           s->offset_id);
+            rmq_json_string(&line, s->broker, strlen(s->broker));
+            rmq_buf_printf(&line, ",\"queueId\":%d,\"queueOffset\":%lld}\n", (int)s->qid, (long long)s->qoff);
         }
         if (line.len)
             fwrite(line.data, 1, line.len, stdout);
@@ -141,6 +150,7 @@ static void on_result(void *arg, uint64_t seq, const struct rmq_send_result *r)
     s->status = r->status;
     snprintf(s->msg_id, sizeof s->msg_id, "%s", r->msg_id);
     snprintf(s->offset_id, sizeof s->offset_id, "%s", r->offset_msg_id);
+    snprintf(s->broker, sizeof s->broker, "%s", r->broker ? r->broker : "");
     s->qid = r->queue_id;
     s->qoff = r->queue_offset;
     if (r->status == RMQ_SEND_FAILED) {
@@ -264,7 +274,7 @@ static void on_stdin(struct ev_loop *loop, ev_io *w, int revents)
 
 int cmd_produce(int argc, char **argv)
 {
-    const char *addr_text = getenv("RMQ_BROKER");
+    struct cmd_target tg = {0};
     struct prod pr = {.sep = '\n'};
     struct rmq_producer_opts po = {.retries = -1};
     struct rmq_buf keys = {0}, props = {0};
@@ -273,11 +283,12 @@ int cmd_produce(int argc, char **argv)
     int opt, rc = 0;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "b:zt:k:p:g:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "b:n:zt:k:p:g:h", longopts, NULL)) != -1) {
         const char *name, *val;
         size_t nlen;
         switch (opt) {
-        case 'b': addr_text = optarg; break;
+        case 'b': tg.broker = optarg; break;
+        case 'n': tg.namesrv = optarg; break;
         case 'z': pr.sep = '\0'; break;
         case O_WHOLE: pr.whole = true; break;
         case 't': pr.tmpl.tags = optarg; break;
@@ -332,9 +343,9 @@ int cmd_produce(int argc, char **argv)
         pr.args = argv + optind;
         pr.nargs = argc - optind;
     }
-    struct rmq_addr addr;
-    if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err))
-        return cmd_usage_error(usage, "produce", "--broker: %s", err);
+    pr.loop = EV_DEFAULT;
+    if ((rc = cmd_target_init(&tg, pr.loop, "produce", usage)))
+        return rc;
     if (keys.len) {
         rmq_buf_add(&keys, "", 1);
         pr.tmpl.keys = (const char *)keys.data;
@@ -342,36 +353,19 @@ int cmd_produce(int argc, char **argv)
     pr.tmpl.props = (const char *)props.data;
     pr.tmpl.props_len = props.len;
 
-    pr.loop = EV_DEFAULT;
-    struct rmq_rpc *rpc = rmq_rpc_new(pr.loop, &addr);
-    if (rmq_rpc_connect_wait(rpc, err)) {
-        rmq_rpc_free(rpc);
+    /* the topic's writable queues over its brokers (or TBW102's, for auto-creation) */
+    struct rmq_qset *qs = cmd_target_qset(&tg, po.topic, RMQ_QSET_PUBLISH);
+    if ((rc = rmq_qset_load(qs, err))) {
+        rmq_qset_free(qs);
+        cmd_target_free(&tg);
         rmq_buf_free(&keys);
         rmq_buf_free(&props);
         return cmd_fail("produce", "%s", err);
     }
-    /* how many queues to spread over: the topic's, or 4 for one the broker will create */
-    struct rmq_topic_info ti, tbw;
-    int qrc = rmq_admin_topic(rpc, po.topic, &ti, &tbw, err);
-    if (qrc == 0)
-        po.queues = ti.write_queues;
-    else if (qrc == RMQ_RESP_TOPIC_NOT_EXIST)
-        po.queues = tbw.write_queues > 0 && tbw.write_queues < 4 ? tbw.write_queues : 4;
-    else if (qrc < 0) {
-        rmq_rpc_free(rpc);
-        rmq_buf_free(&keys);
-        rmq_buf_free(&props);
-        return cmd_fail("produce", "%s", err);
-    } else {
-        po.queues = 4;   /* a broker that does not list topics: let it create with 4 */
-    }
-    if (po.queues < 1) {
-        rmq_rpc_free(rpc);
-        return cmd_fail("produce", "topic '%s' has no write queues on %s", po.topic, rmq_rpc_peer(rpc));
-    }
+    rmq_qset_watch(qs, NULL, NULL);
     po.on_result = on_result;
     po.arg = &pr;
-    pr.p = rmq_producer_new(rpc, &po);
+    pr.p = rmq_producer_new(qs, &po);
     pr.ring_cap = 2 * (size_t)rmq_producer_window(pr.p) + 16;
     pr.ring = calloc(pr.ring_cap, sizeof *pr.ring);
     if (!pr.ring)
@@ -388,7 +382,8 @@ int cmd_produce(int argc, char **argv)
 
     ev_io_stop(pr.loop, &pr.in);
     rmq_producer_free(pr.p);
-    rmq_rpc_free(rpc);
+    rmq_qset_free(qs);
+    cmd_target_free(&tg);
     free(pr.ring);
     rmq_buf_free(&pr.inbuf);
     rmq_buf_free(&keys);

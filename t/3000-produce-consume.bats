@@ -51,9 +51,9 @@ roundtrip() {   # roundtrip ADDR: 10,000 lines there and back
   assert_status 0
   [ -z "$output" ]
   # a group reading in steps (--count) sees every message once
-  "$RMQ" consume -b "$TCP" -g gc -n 10 --format '%q %o %b\n' TopicTest >"$T/c"
+  "$RMQ" consume -b "$TCP" -g gc --count 10 --format '%q %o %b\n' TopicTest >"$T/c"
   [ "$(wc -l <"$T/c")" -eq 10 ]
-  "$RMQ" consume -b "$TCP" -g gc -n 300 --format '%q %o %b\n' TopicTest >>"$T/c"
+  "$RMQ" consume -b "$TCP" -g gc --count 300 --format '%q %o %b\n' TopicTest >>"$T/c"
   "$RMQ" consume -b "$TCP" -g gc -e --format '%q %o %b\n' TopicTest >>"$T/c"
   check_queues "$T/c" 1000
   # what arrives later is what the next run prints
@@ -68,7 +68,7 @@ roundtrip() {   # roundtrip ADDR: 10,000 lines there and back
   run "$RMQ" produce -b "$TCP" --json -k order-1 -k user-7 -p color=red -t TagA TopicTest one two
   assert_status 0
   [ "${#lines[@]}" -eq 2 ]
-  [[ "${lines[0]}" =~ ^\{\"n\":1,\"status\":\"SEND_OK\",\"msgId\":\"[0-9A-F]{32}\",\"offsetMsgId\":\"[0-9A-F]{32}\",\"queueId\":[0-3],\"queueOffset\":0\}$ ]]
+  [[ "${lines[0]}" =~ ^\{\"n\":1,\"status\":\"SEND_OK\",\"msgId\":\"[0-9A-F]{32}\",\"offsetMsgId\":\"[0-9A-F]{32}\",\"brokerName\":\"127.0.0.1:$PORT\",\"queueId\":[0-3],\"queueOffset\":0\}$ ]]
   [[ "${lines[1]}" == '{"n":2,"status":"SEND_OK",'* ]]
   id1=$(echo "${lines[0]}" | sed 's/.*"msgId":"\([0-9A-F]*\)".*/\1/')
   printf 'x\0y\0' | "$RMQ" produce -b "$TCP" -z TopicTest

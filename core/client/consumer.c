@@ -4,6 +4,7 @@
 #include "client/consumer.h"
 
 #include "client/admin.h"
+#include "client/qset.h"
 #include "client/compress.h"
 #include "client/props.h"
 #include "proto/codes.h"
@@ -26,9 +27,11 @@
 
 struct queue {
     struct rmq_consumer *c;
-    int qid;
+    int qi;                    /* index in c->q: what callbacks and rmq_consumer_ack use */
+    struct rmq_mq mq;          /* broker name and queue id on the wire */
     int64_t next, acked, committed;
     bool pulling, done, committing;
+    bool link_warned;          /* said its broker is unreachable; quiet until it answers */
     int64_t sent_us;
     int64_t pull_commit;       /* offset the pull in flight commits, -1 none */
     int64_t commit_off;        /* offset the commit in flight sends */
@@ -37,7 +40,7 @@ struct queue {
 };
 
 struct rmq_consumer {
-    struct rmq_rpc *rpc;
+    struct rmq_qset *qs;
     struct ev_loop *loop;
     struct rmq_consumer_opts o;
     char *group, *topic, *sub;
@@ -45,7 +48,6 @@ struct rmq_consumer {
     struct queue *q;
     int nq, ndone;
     bool started, stopped, in_commit;
-    bool link_warned;           /* said the broker is unreachable; quiet until it answers */
     int commits_flying, commit_rc;
     char commit_err[RMQ_ERRLEN];
     ev_timer commit_timer;
@@ -105,8 +107,8 @@ static bool deliver(struct queue *q, const uint8_t *p, size_t n)
         struct rmq_msg m;
         int size = rmq_msg_decode(p, n, &m, RMQ_MSG_CHECK_CRC, err);
         if (size <= 0) {
-            fatal(c, size < 0 ? size : RMQ_ECORRUPT, "corrupt record in the reply for %s queue %d after offset %lld: %s",
-                  c->topic, q->qid, (long long)q->next, size < 0 ? err : "blank record");
+            fatal(c, size < 0 ? size : RMQ_ECORRUPT, "corrupt record in the reply for %s queue %d on %s after offset %lld: %s",
+                  c->topic, q->mq.qid, q->mq.broker, (long long)q->next, size < 0 ? err : "blank record");
             return false;
         }
         p += size;
@@ -127,14 +129,14 @@ static bool deliver(struct queue *q, const uint8_t *p, size_t n)
             rmq_buf_reset(&c->scratch);
             int rc = rmq_body_decompress(m.sys_flag, m.body, m.body_len, c->o.max_body, &c->scratch, err);
             if (rc) {
-                fatal(c, rc, "message at %s queue %d offset %lld: %s", c->topic, q->qid,
+                fatal(c, rc, "message at %s queue %d on %s offset %lld: %s", c->topic, q->mq.qid, q->mq.broker,
                       (long long)m.queue_offset, err);
                 return false;
             }
             d.body = c->scratch.data ? c->scratch.data : (const uint8_t *)"";
             d.body_len = c->scratch.len;
         }
-        if (c->o.on_message(c->o.arg, q->qid, &d) != 0)
+        if (c->o.on_message(c->o.arg, q->qi, &d) != 0)
             rmq_consumer_stop(c);
         if (c->stopped)
             return false;
@@ -162,14 +164,15 @@ static void on_pull(void *ctx, int status, const struct rmq_cmd *resp, const cha
     if (c->stopped)
         return;
     if (status) {
-        if (!c->link_warned)
-            warn(c, "pull from %s for %s queue %d failed: %s; retrying every %d ms", rmq_rpc_peer(c->rpc),
-                 c->topic, q->qid, why ? why : rmq_strerror(status), RETRY_MS);
-        c->link_warned = true;
+        if (!q->link_warned)
+            warn(c, "pull from broker %s for %s queue %d failed: %s; retrying every %d ms", q->mq.broker,
+                 c->topic, q->mq.qid, why ? why : rmq_strerror(status), RETRY_MS);
+        q->link_warned = true;
+        rmq_qset_refresh_soon(c->qs);
         schedule(q, RETRY_MS);
         return;
     }
-    c->link_warned = false;
+    q->link_warned = false;
     int64_t nb = q->next;
     bool has_next = rmq_cmd_ext_int(resp, "nextBeginOffset", 0, INT64_MAX, &nb, NULL) == 0;
     if (q->pull_commit >= 0 && resp->code != RMQ_RESP_TOPIC_NOT_EXIST)
@@ -184,7 +187,7 @@ static void on_pull(void *ctx, int status, const struct rmq_cmd *resp, const cha
         if (has_next && nb > q->next) {
             q->next = nb;
             if (c->o.on_batch_end)
-                c->o.on_batch_end(c->o.arg, q->qid, nb);
+                c->o.on_batch_end(c->o.arg, q->qi, nb);
             if (c->stopped)
                 return;
         }
@@ -200,18 +203,18 @@ static void on_pull(void *ctx, int status, const struct rmq_cmd *resp, const cha
         schedule(q, rmq_mono_us() - q->sent_us < EMPTY_POLL_MS * 500 ? EMPTY_POLL_MS : 0);
         return;
     case RMQ_RESP_PULL_OFFSET_MOVED:
-        warn(c, "%s queue %d: offset %lld is not available (%s); going on at %lld", c->topic, q->qid,
+        warn(c, "%s queue %d on %s: offset %lld is not available (%s); going on at %lld", c->topic, q->mq.qid, q->mq.broker,
              (long long)q->next, resp->remark ? resp->remark : "moved", (long long)nb);
         q->next = nb;
         if (c->o.on_batch_end)
-            c->o.on_batch_end(c->o.arg, q->qid, nb);
+            c->o.on_batch_end(c->o.arg, q->qi, nb);
         if (!c->stopped)
             schedule(q, 0);
         return;
     default: {
         char text[RMQ_ERRLEN];
         rmq_rpc_expect(resp, NULL, 0, text);
-        fatal(c, resp->code, "pull from %s for %s queue %d refused: %s", rmq_rpc_peer(c->rpc), c->topic, q->qid, text);
+        fatal(c, resp->code, "pull from broker %s for %s queue %d refused: %s", q->mq.broker, c->topic, q->mq.qid, text);
     }
     }
 }
@@ -221,6 +224,14 @@ static void pull(struct queue *q)
     struct rmq_consumer *c = q->c;
     if (c->stopped || q->pulling || q->done)
         return;
+    struct rmq_rpc *rpc = rmq_qset_rpc(c->qs, q->mq.broker);
+    if (!rpc) {   /* its master left the route: wait for it to come back */
+        if (!q->link_warned)
+            warn(c, "no address known for broker %s; retrying every %d ms", q->mq.broker, RETRY_MS);
+        q->link_warned = true;
+        schedule(q, RETRY_MS);
+        return;
+    }
     int sysflag = PULL_SUBSCRIPTION | (c->o.stop_at_end ? 0 : PULL_SUSPEND);
     q->pull_commit = -1;
     if (q->acked >= 0 && q->acked != q->committed && !q->committing) {
@@ -231,7 +242,7 @@ static void pull(struct queue *q)
     rmq_cmd_init_request(&req, RMQ_REQ_PULL_MESSAGE, RMQ_SER_ROCKETMQ);
     rmq_cmd_set_ext(&req, "consumerGroup", c->group);
     rmq_cmd_set_ext(&req, "topic", c->topic);
-    rmq_cmd_set_ext_int(&req, "queueId", q->qid);
+    rmq_cmd_set_ext_int(&req, "queueId", q->mq.qid);
     rmq_cmd_set_ext_int(&req, "queueOffset", q->next);
     rmq_cmd_set_ext_int(&req, "maxMsgNums", c->o.batch);
     rmq_cmd_set_ext_int(&req, "sysFlag", sysflag);
@@ -246,12 +257,12 @@ static void pull(struct queue *q)
     char err[RMQ_ERRLEN];
     /* a held pull may take the whole suspend time: the request timeout must be longer */
     int64_t timeout = c->o.stop_at_end ? RMQ_RPC_TIMEOUT_MS : c->o.suspend_ms + 15000;
-    int rc = rmq_rpc_call(c->rpc, &req, timeout, &q->pull_call, err);
+    int rc = rmq_rpc_call(rpc, &req, timeout, &q->pull_call, err);
     rmq_cmd_free(&req);
     if (rc) {
-        if (!c->link_warned)
+        if (!q->link_warned)
             warn(c, "%s; retrying every %d ms", err, RETRY_MS);
-        c->link_warned = true;
+        q->link_warned = true;
         schedule(q, RETRY_MS);
         return;
     }
@@ -275,22 +286,31 @@ static void on_commit(void *ctx, int status, const struct rmq_cmd *resp, const c
     if (!c->commit_rc) {
         c->commit_rc = rc;
         snprintf(c->commit_err, sizeof c->commit_err, "committing offset %lld of %s queue %d for group %s: %s",
-                 (long long)q->commit_off, c->topic, q->qid, c->group, text);
+                 (long long)q->commit_off, c->topic, q->mq.qid, c->group, text);
     }
     if (!c->in_commit)
-        warn(c, "committing offset of %s queue %d failed: %s", c->topic, q->qid, text);
+        warn(c, "committing offset of %s queue %d on %s failed: %s", c->topic, q->mq.qid, q->mq.broker, text);
 }
 
 static void send_commit(struct queue *q)
 {
     struct rmq_consumer *c = q->c;
     struct rmq_cmd req;
-    rmq_admin_update_offset_req(&req, c->group, c->topic, q->qid, q->acked);
+    struct rmq_rpc *rpc = rmq_qset_rpc(c->qs, q->mq.broker);
+    if (!rpc) {
+        if (!c->commit_rc) {
+            c->commit_rc = RMQ_ENOTFOUND;
+            snprintf(c->commit_err, sizeof c->commit_err, "committing offsets of %s on broker %s: no address known",
+                     c->topic, q->mq.broker);
+        }
+        return;
+    }
+    rmq_admin_update_offset_req(&req, c->group, c->topic, q->mq.qid, q->acked);
     q->commit_call.cb = on_commit;
     q->commit_call.ctx = q;
     q->commit_off = q->acked;
     char err[RMQ_ERRLEN];
-    int rc = rmq_rpc_call(c->rpc, &req, 0, &q->commit_call, err);
+    int rc = rmq_rpc_call(rpc, &req, 0, &q->commit_call, err);
     rmq_cmd_free(&req);
     if (rc) {
         if (!c->commit_rc) {
@@ -336,9 +356,10 @@ int rmq_consumer_commit(struct rmq_consumer *c, char *err)
     return 0;
 }
 
-struct rmq_consumer *rmq_consumer_new(struct rmq_rpc *rpc, const struct rmq_consumer_opts *o, char *err)
+struct rmq_consumer *rmq_consumer_new(struct rmq_qset *qs, const struct rmq_consumer_opts *o, char *err)
 {
-    if (o->queues < 1) {
+    size_t nq = rmq_qset_count(qs);
+    if (nq < 1) {
         rmq_seterr(err, RMQ_EINVAL, "topic '%s' has no read queues", o->topic);
         return NULL;
     }
@@ -349,16 +370,16 @@ struct rmq_consumer *rmq_consumer_new(struct rmq_rpc *rpc, const struct rmq_cons
         free(c);
         return NULL;
     }
-    c->rpc = rpc;
-    c->loop = rmq_rpc_loop(rpc);
+    c->qs = qs;
+    c->loop = rmq_qset_loop(qs);
     c->o = *o;
     c->group = strdup(o->group);
     c->topic = strdup(o->topic);
     c->sub = strdup(o->subscription && *o->subscription ? o->subscription : "*");
-    c->q = calloc((size_t)o->queues, sizeof *c->q);
+    c->q = calloc(nq, sizeof *c->q);
     if (!c->group || !c->topic || !c->sub || !c->q)
         rmq_panic("out of memory");
-    c->nq = o->queues;
+    c->nq = (int)nq;
     if (c->o.batch <= 0)
         c->o.batch = 32;
     if (c->o.suspend_ms <= 0)
@@ -370,7 +391,8 @@ struct rmq_consumer *rmq_consumer_new(struct rmq_rpc *rpc, const struct rmq_cons
     for (int i = 0; i < c->nq; i++) {
         struct queue *q = &c->q[i];
         q->c = c;
-        q->qid = i;
+        q->qi = i;
+        q->mq = rmq_qset_queues(qs)[i];
         q->acked = q->committed = q->pull_commit = -1;
         ev_timer_init(&q->delay, on_delay, 0., 0.);
         q->delay.data = q;
@@ -385,19 +407,22 @@ int rmq_consumer_seek(struct rmq_consumer *c, enum rmq_from from, int64_t ts_ms,
 {
     for (int i = 0; i < c->nq; i++) {
         struct queue *q = &c->q[i];
+        struct rmq_rpc *rpc = rmq_qset_rpc(c->qs, q->mq.broker);
+        if (!rpc)
+            return rmq_seterr(err, RMQ_ENOTFOUND, "no address known for broker %s", q->mq.broker);
         int64_t off = 0;
         int rc;
         bool committed = false;
         switch (from) {
         case RMQ_FROM_COMMITTED:
-            rc = rmq_admin_query_offset(c->rpc, c->group, c->topic, q->qid, &off, err);
+            rc = rmq_admin_query_offset(rpc, c->group, c->topic, q->mq.qid, &off, err);
             committed = rc == 0;
             if (rc == RMQ_RESP_QUERY_NOT_FOUND)
-                rc = rmq_admin_min_offset(c->rpc, c->topic, q->qid, &off, err);
+                rc = rmq_admin_min_offset(rpc, c->topic, q->mq.qid, &off, err);
             break;
-        case RMQ_FROM_FIRST: rc = rmq_admin_min_offset(c->rpc, c->topic, q->qid, &off, err); break;
-        case RMQ_FROM_LAST: rc = rmq_admin_max_offset(c->rpc, c->topic, q->qid, &off, err); break;
-        default: rc = rmq_admin_search_offset(c->rpc, c->topic, q->qid, ts_ms, &off, err); break;
+        case RMQ_FROM_FIRST: rc = rmq_admin_min_offset(rpc, c->topic, q->mq.qid, &off, err); break;
+        case RMQ_FROM_LAST: rc = rmq_admin_max_offset(rpc, c->topic, q->mq.qid, &off, err); break;
+        default: rc = rmq_admin_search_offset(rpc, c->topic, q->mq.qid, ts_ms, &off, err); break;
         }
         if (rc)
             return rc;
@@ -434,14 +459,16 @@ void rmq_consumer_stop(struct rmq_consumer *c)
     }
 }
 
-void rmq_consumer_ack(struct rmq_consumer *c, int qid, int64_t offset)
+void rmq_consumer_ack(struct rmq_consumer *c, int qi, int64_t offset)
 {
-    if (qid >= 0 && qid < c->nq)
-        c->q[qid].acked = offset;
+    if (qi >= 0 && qi < c->nq)
+        c->q[qi].acked = offset;
 }
 
-int64_t rmq_consumer_next(const struct rmq_consumer *c, int qid) { return c->q[qid].next; }
-int64_t rmq_consumer_acked(const struct rmq_consumer *c, int qid) { return c->q[qid].acked; }
+int64_t rmq_consumer_next(const struct rmq_consumer *c, int qi) { return c->q[qi].next; }
+int64_t rmq_consumer_acked(const struct rmq_consumer *c, int qi) { return c->q[qi].acked; }
+int rmq_consumer_count(const struct rmq_consumer *c) { return c->nq; }
+const struct rmq_mq *rmq_consumer_queue(const struct rmq_consumer *c, int qi) { return &c->q[qi].mq; }
 
 void rmq_consumer_free(struct rmq_consumer *c)
 {

@@ -1,7 +1,13 @@
 /*
- * consumer.h — pulling one topic's queues from one broker for one consumer group.
+ * consumer.h — pulling one topic's queues, over all its brokers, for one consumer group.
  *
- * One pull loop per queue, all on one connection: PULL_MESSAGE (11) with the tag
+ * The queues are those of a queue set (qset.h: the topic's readable queues on every broker
+ * of its route, or on the one broker of -b) when the consumer is made; each is pulled from
+ * and committed to its own broker (rmq_qset_rpc by broker name). Queues are known to the
+ * application by their index qi, 0..rmq_consumer_count()-1, in the set's order (broker
+ * name, queue id); rmq_consumer_queue() says which {broker, queue id} an index is.
+ *
+ * One pull loop per queue, on its broker's connection: PULL_MESSAGE (11) with the tag
  * expression in the request (PullSysFlag SUBSCRIPTION, so no heartbeat is needed), the
  * suspend flag for long polling unless the consumer is to stop at the end, and the
  * COMMIT_OFFSET flag carrying the queue's acknowledged offset whenever it moved — so the
@@ -33,7 +39,7 @@
 #ifndef RMQ_CLIENT_CONSUMER_H
 #define RMQ_CLIENT_CONSUMER_H
 
-#include "client/rpc.h"
+#include "client/qset.h"
 #include "proto/msg.h"
 
 #include <stdbool.h>
@@ -67,18 +73,17 @@ struct rmq_consumer_opts {
     const char *group;              /* required */
     const char *topic;              /* required */
     const char *subscription;       /* tag expression ("A || B"); NULL: "*" */
-    int queues;                     /* read queues: 0..queues-1 are pulled (rmq_admin_topic) */
     int batch;                      /* maxMsgNums per pull; 0: 32 */
     int64_t suspend_ms;             /* long-poll hold; 0: 15000 */
     int64_t commit_interval_ms;     /* 0: 5000 */
     bool stop_at_end;               /* a queue is done at its first PULL_NOT_FOUND */
     size_t max_body;                /* largest decompressed body; 0: 64 MiB */
-    /* A message, in queue order per queue. Return 0 to go on, non-zero to stop the
-     * consumer at once (the rest of this pull's messages are not delivered). */
-    int (*on_message)(void *arg, int qid, const struct rmq_consumed *c);
-    /* A pull's reply was handled completely: every message before next_offset on qid was
-     * delivered or filtered out. The usual place to acknowledge. Optional. */
-    void (*on_batch_end)(void *arg, int qid, int64_t next_offset);
+    /* A message of queue index qi, in queue order per queue. Return 0 to go on, non-zero
+     * to stop the consumer at once (the rest of this pull's messages are not delivered). */
+    int (*on_message)(void *arg, int qi, const struct rmq_consumed *c);
+    /* A pull's reply was handled completely: every message before next_offset on queue
+     * index qi was delivered or filtered out. The usual place to acknowledge. Optional. */
+    void (*on_batch_end)(void *arg, int qi, int64_t next_offset);
     /* stop_at_end: every queue is done. Optional. */
     void (*on_end)(void *arg);
     /* Something went wrong but the consumer carries on. Optional. */
@@ -90,9 +95,9 @@ struct rmq_consumer_opts {
 
 struct rmq_consumer;
 
-/* A consumer on rpc (borrowed; must outlive it). Nothing is sent yet. NULL with err on a
- * bad subscription or opts.queues < 1. */
-struct rmq_consumer *rmq_consumer_new(struct rmq_rpc *rpc, const struct rmq_consumer_opts *o,
+/* A consumer of the queues qs holds now (qs is borrowed: loaded, and outliving the
+ * consumer). Nothing is sent yet. NULL with err on a bad subscription or an empty set. */
+struct rmq_consumer *rmq_consumer_new(struct rmq_qset *qs, const struct rmq_consumer_opts *o,
                                       char *err);
 
 /* Sets every queue's start (waits for the broker's answers): see enum rmq_from; ts_ms for
@@ -106,16 +111,20 @@ void rmq_consumer_start(struct rmq_consumer *c);
  * nothing about them is acknowledged). Idempotent. */
 void rmq_consumer_stop(struct rmq_consumer *c);
 
-/* The application is done with every message of queue qid before offset. */
-void rmq_consumer_ack(struct rmq_consumer *c, int qid, int64_t offset);
+/* The application is done with every message of queue index qi before offset. */
+void rmq_consumer_ack(struct rmq_consumer *c, int qi, int64_t offset);
 
 /* Sends UPDATE_CONSUMER_OFFSET for every queue whose acked offset is not yet committed and
  * waits for the answers (runs the loop). 0 or the first error. */
 int rmq_consumer_commit(struct rmq_consumer *c, char *err);
 
 /* Offsets of a queue, for tools and tests. */
-int64_t rmq_consumer_next(const struct rmq_consumer *c, int qid);
-int64_t rmq_consumer_acked(const struct rmq_consumer *c, int qid);
+int64_t rmq_consumer_next(const struct rmq_consumer *c, int qi);
+int64_t rmq_consumer_acked(const struct rmq_consumer *c, int qi);
+
+/* How many queues, and which one an index is. */
+int rmq_consumer_count(const struct rmq_consumer *c);
+const struct rmq_mq *rmq_consumer_queue(const struct rmq_consumer *c, int qi);
 
 void rmq_consumer_free(struct rmq_consumer *c);
 

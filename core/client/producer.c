@@ -8,6 +8,7 @@
 #include "client/producer.h"
 
 #include "client/compress.h"
+#include "client/fault.h"
 #include "client/msgid.h"
 #include "client/props.h"
 #include "proto/codes.h"
@@ -38,7 +39,9 @@ struct pmsg {
     int32_t flag;
     int64_t born_ts;
     int64_t due_us;                 /* when waiting to retry */
-    int attempts, queue;
+    int64_t sent_us;                /* when the attempt in flight left */
+    int attempts;
+    struct rmq_mq mq;               /* queue of the current (or last) attempt */
     char uniq[RMQ_UNIQ_LEN + 1];
 };
 
@@ -47,7 +50,8 @@ struct list {
 };
 
 struct rmq_producer {
-    struct rmq_rpc *rpc;
+    struct rmq_qset *qs;
+    struct rmq_faults faults;
     struct ev_loop *loop;
     struct rmq_producer_opts o;
     char *group, *topic;
@@ -118,7 +122,7 @@ static void final_failure(struct pmsg *m, int code, const char *why)
 {
     struct rmq_send_result r = {
         .status = RMQ_SEND_FAILED, .code = code, .error = why, .msg_id = m->uniq,
-        .offset_msg_id = "", .queue_id = -1, .queue_offset = -1, .attempts = m->attempts,
+        .offset_msg_id = "", .broker = m->mq.broker, .queue_id = -1, .queue_offset = -1, .attempts = m->attempts,
     };
     report(m, &r);
 }
@@ -138,7 +142,6 @@ static void attempt_failed(struct pmsg *m, int code, const char *why, bool retry
     }
     rmq_debug("producer: message %llu attempt %d failed (%s); retrying", (unsigned long long)m->id,
               m->attempts, why);
-    m->queue = (m->queue + 1) % p->o.queues;
     m->due_us = rmq_mono_us() + p->o.retry_backoff_ms * 1000 * m->attempts;
     push(&p->later, m);
     arm_retry(p);
@@ -169,8 +172,13 @@ static void on_reply(void *ctx, int status, const struct rmq_cmd *resp, const ch
     struct rmq_producer *p = m->p;
     unlink_msg(&p->flying, m);
     p->inflight--;
+    int64_t now = rmq_mono_us();
+    rmq_fault_update(&p->faults, m->mq.broker, (now - m->sent_us) / 1000, status == 0, now / 1000);
     if (status) {
-        attempt_failed(m, status, why ? why : rmq_strerror(status), true);
+        char text[RMQ_ERRLEN];
+        snprintf(text, sizeof text, "broker %s: %s", m->mq.broker, why ? why : rmq_strerror(status));
+        rmq_qset_refresh_soon(p->qs);
+        attempt_failed(m, status, text, true);
         pump(p);
         return;
     }
@@ -181,35 +189,53 @@ static void on_reply(void *ctx, int status, const struct rmq_cmd *resp, const ch
     case RMQ_RESP_FLUSH_SLAVE_TIMEOUT: st = RMQ_SEND_FLUSH_SLAVE_TIMEOUT; break;
     case RMQ_RESP_SLAVE_NOT_AVAILABLE: st = RMQ_SEND_SLAVE_NOT_AVAILABLE; break;
     default: {
-        char text[RMQ_ERRLEN];
-        rmq_rpc_expect(resp, NULL, 0, text);
+        char text[RMQ_ERRLEN], refusal[RMQ_ERRLEN];
+        rmq_rpc_expect(resp, NULL, 0, refusal);
+        snprintf(text, sizeof text, "broker %s refused: %s", m->mq.broker, refusal);
         attempt_failed(m, resp->code, text, retryable_code(resp->code));
         pump(p);
         return;
     }
     }
-    int64_t qid = m->queue, qoff = -1;
+    int64_t qid = m->mq.qid, qoff = -1;
     rmq_cmd_ext_int(resp, "queueId", INT32_MIN, INT32_MAX, &qid, NULL);
     rmq_cmd_ext_int(resp, "queueOffset", INT64_MIN, INT64_MAX, &qoff, NULL);
     const char *off_id = rmq_cmd_ext(resp, "msgId");
     struct rmq_send_result r = {
-        .status = st, .msg_id = m->uniq, .offset_msg_id = off_id ? off_id : "",
+        .status = st, .msg_id = m->uniq, .offset_msg_id = off_id ? off_id : "", .broker = m->mq.broker,
         .queue_id = (int32_t)qid, .queue_offset = qoff, .attempts = m->attempts,
     };
     report(m, &r);
     pump(p);
 }
 
-/* Sends one attempt of m. */
+/* Sends one attempt of m, to the queue fault.h picks (another broker than the last
+ * attempt's when there is one). */
 static void transmit(struct rmq_producer *p, struct pmsg *m)
 {
+    size_t n = rmq_qset_count(p->qs);
+    if (n == 0) {
+        final_failure(m, RMQ_ENOTFOUND, "no writable queue");
+        return;
+    }
+    char last[RMQ_NAME_MAX];
+    snprintf(last, sizeof last, "%s", m->mq.broker);
+    const struct rmq_mq *qv = rmq_qset_queues(p->qs);
+    m->sent_us = rmq_mono_us();
+    m->mq = qv[rmq_fault_pick(&p->faults, qv, n, &p->next_queue, *last ? last : NULL, m->sent_us / 1000)];
+    struct rmq_rpc *rpc = rmq_qset_rpc(p->qs, m->mq.broker);
+    if (!rpc) {
+        m->attempts++;
+        attempt_failed(m, RMQ_ENOTFOUND, "no address known for the broker", true);
+        return;
+    }
     struct rmq_cmd req;
     rmq_cmd_init_request(&req, RMQ_REQ_SEND_MESSAGE_V2, RMQ_SER_ROCKETMQ);
     rmq_cmd_set_ext(&req, "a", p->group);
     rmq_cmd_set_ext(&req, "b", p->topic);
     rmq_cmd_set_ext(&req, "c", "TBW102");
-    rmq_cmd_set_ext_int(&req, "d", p->o.queues);
-    rmq_cmd_set_ext_int(&req, "e", m->queue);
+    rmq_cmd_set_ext_int(&req, "d", RMQ_DEFAULT_TOPIC_QUEUE_NUMS);
+    rmq_cmd_set_ext_int(&req, "e", m->mq.qid);
     rmq_cmd_set_ext_int(&req, "f", m->sys_flag);
     rmq_cmd_set_ext_int(&req, "g", m->born_ts);
     rmq_cmd_set_ext_int(&req, "h", m->flag);
@@ -223,9 +249,10 @@ static void transmit(struct rmq_producer *p, struct pmsg *m)
     m->call.cb = on_reply;
     m->call.ctx = m;
     char err[RMQ_ERRLEN];
-    int rc = rmq_rpc_call(p->rpc, &req, p->o.timeout_ms, &m->call, err);
+    int rc = rmq_rpc_call(rpc, &req, p->o.timeout_ms, &m->call, err);
     rmq_cmd_free(&req);
     if (rc) {
+        rmq_fault_update(&p->faults, m->mq.broker, 0, false, m->sent_us / 1000);
         attempt_failed(m, rc, err, rc != RMQ_EINVAL);
         return;
     }
@@ -277,20 +304,18 @@ static void on_retry_timer(struct ev_loop *loop, ev_timer *w, int revents)
     pump(p);
 }
 
-struct rmq_producer *rmq_producer_new(struct rmq_rpc *rpc, const struct rmq_producer_opts *o)
+struct rmq_producer *rmq_producer_new(struct rmq_qset *qs, const struct rmq_producer_opts *o)
 {
     struct rmq_producer *p = calloc(1, sizeof *p);
     if (!p)
         rmq_panic("out of memory");
-    p->rpc = rpc;
-    p->loop = rmq_rpc_loop(rpc);
+    p->qs = qs;
+    p->loop = rmq_qset_loop(qs);
     p->o = *o;
     p->group = strdup(o->group ? o->group : "rmq_producer");
     p->topic = strdup(o->topic);
     if (!p->group || !p->topic)
         rmq_panic("out of memory");
-    if (p->o.queues <= 0)
-        p->o.queues = 4;
     if (p->o.window <= 0)
         p->o.window = 256;
     if (p->o.retries < 0)
@@ -375,7 +400,6 @@ int rmq_producer_send(struct rmq_producer *p, const struct rmq_message *msg, uin
         free_msg(m);
         return rc;
     }
-    m->queue = (int)(p->next_queue++ % (unsigned)p->o.queues);
     p->outstanding++;
     push(&p->ready, m);
     pump(p);
@@ -404,6 +428,7 @@ void rmq_producer_free(struct rmq_producer *p)
     drop_all(&p->ready, false);
     drop_all(&p->later, false);
     drop_all(&p->flying, true);
+    rmq_faults_free(&p->faults);
     free(p->group);
     free(p->topic);
     free(p);

@@ -1,13 +1,15 @@
 /*
- * producer.h — sending messages to one topic on one broker, pipelined.
+ * producer.h — sending messages to one topic over all its brokers, pipelined.
  *
  * Each message is one SEND_MESSAGE_V2 (310) request with the short header names of
- * PROTOCOL §2.4, the ROCKETMQ binary header, and a window of requests in flight on one
- * connection: the next message leaves without waiting for the previous reply, and replies
- * are matched by opaque. Queues are taken round-robin over the topic's write queues
- * (opts.queues; ask the broker with rmq_admin_topic(), or, for a topic that does not exist
- * yet, use 4: the request names TBW102 and defaultTopicQueueNums = queues, so the broker
- * creates the topic on the first send with that many queues, as for Java producers).
+ * PROTOCOL §2.4, the ROCKETMQ binary header, and a window of requests in flight over the
+ * brokers' connections: the next message leaves without waiting for the previous reply,
+ * and replies are matched by opaque. The queues come from a queue set (qset.h: the topic's
+ * writable queues on every broker of its route, or of one broker with -b); each message
+ * takes the next one round-robin, steering around brokers that failed or were slow
+ * (fault.h, RocketMQ's latency fault tolerance). Requests name TBW102 and
+ * defaultTopicQueueNums 4, so a broker creates a topic it does not have yet on the first
+ * send, as for Java producers.
  *
  * What each message carries, as a Java producer would send it:
  *   properties  UNIQ_KEY (msgid.h, generated here, kept across retries), TAGS and KEYS
@@ -19,8 +21,10 @@
  * Retries: a message whose request fails — the connection broke or timed out, or the
  * broker answered with a code Java producers retry on (SYSTEM_ERROR, SYSTEM_BUSY,
  * SERVICE_NOT_AVAILABLE, NO_PERMISSION, TOPIC_NOT_EXIST, NOT_IN_CURRENT_UNIT,
- * NO_BUYER_ID, GO_AWAY, and rmq's refinements of them) — is sent again, to the next queue,
- * after retry_backoff_ms × attempts, at most `retries` more times. Other refusals
+ * NO_BUYER_ID, GO_AWAY, and rmq's refinements of them) — is sent again, to a queue on
+ * another broker when there is one (later messages avoid the failed broker for a while
+ * too, fault.h), after retry_backoff_ms × attempts, at most `retries` more times; failing
+ * to reach a broker also asks the queue set for a fresh route. Other refusals
  * (MESSAGE_ILLEGAL, INVALID_PARAMETER, …) are final at once. A retried message may
  * overtake later ones: order within a queue holds only for messages that never failed.
  *
@@ -37,7 +41,7 @@
 #ifndef RMQ_CLIENT_PRODUCER_H
 #define RMQ_CLIENT_PRODUCER_H
 
-#include "client/rpc.h"
+#include "client/qset.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +64,8 @@ struct rmq_send_result {
     const char *error;        /* FAILED: why, for a person; else NULL */
     const char *msg_id;       /* the UNIQ_KEY (Java SendResult.msgId) */
     const char *offset_msg_id;/* the broker's offset message id (PROTOCOL §5.1), "" if FAILED */
+    const char *broker;       /* broker name (with -b: its address) of the queue used;
+                                 FAILED: of the last attempt, "" if none */
     int32_t queue_id;         /* queue used; -1 if FAILED */
     int64_t queue_offset;     /* -1 if FAILED */
     int attempts;             /* requests sent for this message */
@@ -80,7 +86,6 @@ struct rmq_message {
 struct rmq_producer_opts {
     const char *group;        /* producer group; NULL: "rmq_producer" */
     const char *topic;        /* required */
-    int queues;               /* write queues to round-robin over; 0: 4 */
     int window;               /* requests in flight; 0: 256 */
     int retries;              /* further attempts after a failed one; < 0: 2 (Java's) */
     int64_t timeout_ms;       /* per request; 0: 3000 */
@@ -92,8 +97,8 @@ struct rmq_producer_opts {
 
 struct rmq_producer;
 
-/* A producer sending through rpc (borrowed: it must outlive the producer). */
-struct rmq_producer *rmq_producer_new(struct rmq_rpc *rpc, const struct rmq_producer_opts *o);
+/* A producer sending to the queues of qs (borrowed: loaded, and outliving the producer). */
+struct rmq_producer *rmq_producer_new(struct rmq_qset *qs, const struct rmq_producer_opts *o);
 
 /* Queues a copy of m; it leaves as soon as the window allows. id comes back with its
  * result. 0, or an error for a message that can never be sent (no callback then):
