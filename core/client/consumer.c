@@ -28,6 +28,7 @@ struct queue {
     struct rmq_consumer *c;
     int qid;
     int64_t next, acked, committed;
+    bool active;               /* pulled: all queues, or those taken (rebalance.h) */
     bool pulling, done, committing;
     int64_t sent_us;
     int64_t pull_commit;       /* offset the pull in flight commits, -1 none */
@@ -159,7 +160,7 @@ static void on_pull(void *ctx, int status, const struct rmq_cmd *resp, const cha
     struct queue *q = ctx;
     struct rmq_consumer *c = q->c;
     q->pulling = false;
-    if (c->stopped)
+    if (c->stopped || !q->active)
         return;
     if (status) {
         if (!c->link_warned)
@@ -219,11 +220,11 @@ static void on_pull(void *ctx, int status, const struct rmq_cmd *resp, const cha
 static void pull(struct queue *q)
 {
     struct rmq_consumer *c = q->c;
-    if (c->stopped || q->pulling || q->done)
+    if (c->stopped || q->pulling || q->done || !q->active)
         return;
     int sysflag = PULL_SUBSCRIPTION | (c->o.stop_at_end ? 0 : PULL_SUSPEND);
     q->pull_commit = -1;
-    if (q->acked >= 0 && q->acked != q->committed && !q->committing) {
+    if (!c->o.local_offsets && q->acked >= 0 && q->acked != q->committed && !q->committing) {
         sysflag |= PULL_COMMIT;
         q->pull_commit = q->acked;
     }
@@ -305,7 +306,7 @@ static void send_commit(struct queue *q)
 
 static bool needs_commit(const struct queue *q)
 {
-    return q->acked >= 0 && q->acked != q->committed && !q->committing;
+    return q->active && !q->c->o.local_offsets && q->acked >= 0 && q->acked != q->committed && !q->committing;
 }
 
 static void on_commit_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -318,6 +319,8 @@ static void on_commit_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 int rmq_consumer_commit(struct rmq_consumer *c, char *err)
 {
+    if (c->o.local_offsets)
+        return 0;   /* the application keeps them */
     c->commit_rc = 0;
     c->in_commit = true;
     for (int round = 0; round < 3; round++) {
@@ -372,6 +375,7 @@ struct rmq_consumer *rmq_consumer_new(struct rmq_rpc *rpc, const struct rmq_cons
         q->c = c;
         q->qid = i;
         q->acked = q->committed = q->pull_commit = -1;
+        q->active = !o->assigned_only;
         ev_timer_init(&q->delay, on_delay, 0., 0.);
         q->delay.data = q;
     }
@@ -381,30 +385,118 @@ struct rmq_consumer *rmq_consumer_new(struct rmq_rpc *rpc, const struct rmq_cons
     return c;
 }
 
+static int seek_one(struct rmq_consumer *c, struct queue *q, enum rmq_from from, int64_t ts_ms, char *err)
+{
+    int64_t off = 0;
+    int rc;
+    bool committed = false;
+    switch (from) {
+    case RMQ_FROM_COMMITTED:
+        rc = rmq_admin_query_offset(c->rpc, c->group, c->topic, q->qid, &off, err);
+        committed = rc == 0;
+        if (rc == RMQ_RESP_QUERY_NOT_FOUND)
+            rc = rmq_admin_min_offset(c->rpc, c->topic, q->qid, &off, err);
+        break;
+    case RMQ_FROM_FIRST: rc = rmq_admin_min_offset(c->rpc, c->topic, q->qid, &off, err); break;
+    case RMQ_FROM_LAST: rc = rmq_admin_max_offset(c->rpc, c->topic, q->qid, &off, err); break;
+    default: rc = rmq_admin_search_offset(c->rpc, c->topic, q->qid, ts_ms, &off, err); break;
+    }
+    if (rc)
+        return rc;
+    q->next = q->acked = off;
+    q->committed = committed ? off : -1;
+    return 0;
+}
+
 int rmq_consumer_seek(struct rmq_consumer *c, enum rmq_from from, int64_t ts_ms, char *err)
 {
     for (int i = 0; i < c->nq; i++) {
-        struct queue *q = &c->q[i];
-        int64_t off = 0;
-        int rc;
-        bool committed = false;
-        switch (from) {
-        case RMQ_FROM_COMMITTED:
-            rc = rmq_admin_query_offset(c->rpc, c->group, c->topic, q->qid, &off, err);
-            committed = rc == 0;
-            if (rc == RMQ_RESP_QUERY_NOT_FOUND)
-                rc = rmq_admin_min_offset(c->rpc, c->topic, q->qid, &off, err);
-            break;
-        case RMQ_FROM_FIRST: rc = rmq_admin_min_offset(c->rpc, c->topic, q->qid, &off, err); break;
-        case RMQ_FROM_LAST: rc = rmq_admin_max_offset(c->rpc, c->topic, q->qid, &off, err); break;
-        default: rc = rmq_admin_search_offset(c->rpc, c->topic, q->qid, ts_ms, &off, err); break;
-        }
+        int rc = seek_one(c, &c->q[i], from, ts_ms, err);
         if (rc)
             return rc;
-        q->next = q->acked = off;
-        q->committed = committed ? off : -1;
     }
     return 0;
+}
+
+/* ---- queues taken and released one by one (rebalance.h) ---- */
+
+static struct queue *queue_of(struct rmq_consumer *c, int qid)
+{
+    return qid >= 0 && qid < c->nq ? &c->q[qid] : NULL;
+}
+
+static void activate(struct rmq_consumer *c, struct queue *q)
+{
+    if (q->done) {
+        q->done = false;
+        c->ndone--;
+    }
+    q->active = true;
+    if (c->started)
+        pull(q);
+}
+
+int rmq_consumer_take(struct rmq_consumer *c, int qid, enum rmq_from from, int64_t ts_ms, char *err)
+{
+    struct queue *q = queue_of(c, qid);
+    if (!q)
+        return rmq_seterr(err, RMQ_EINVAL, "%s has no queue %d", c->topic, qid);
+    if (q->active)
+        return 0;
+    int rc = seek_one(c, q, from, ts_ms, err);
+    if (rc == 0)
+        activate(c, q);
+    return rc;
+}
+
+int rmq_consumer_take_at(struct rmq_consumer *c, int qid, int64_t offset, char *err)
+{
+    struct queue *q = queue_of(c, qid);
+    if (!q || offset < 0)
+        return rmq_seterr(err, RMQ_EINVAL, "%s has no queue %d or offset %lld is negative", c->topic, qid,
+                          (long long)offset);
+    if (!q->active) {
+        q->next = q->acked = offset;
+        q->committed = -1;
+        activate(c, q);
+    }
+    return 0;
+}
+
+int rmq_consumer_release(struct rmq_consumer *c, int qid, char *err)
+{
+    struct queue *q = queue_of(c, qid);
+    if (!q || !q->active)
+        return 0;
+    q->active = false;
+    ev_timer_stop(c->loop, &q->delay);
+    if (q->pulling)
+        rmq_rpc_cancel(&q->pull_call);   /* its reply, if any, is dropped unread */
+    q->pulling = false;
+    if (c->o.local_offsets)
+        return 0;
+    while (q->committing)   /* a periodic commit in flight: let it land first */
+        ev_run(c->loop, EVRUN_ONCE);
+    if (q->acked < 0 || q->acked == q->committed)
+        return 0;
+    bool was_in_commit = c->in_commit;
+    int saved_rc = c->commit_rc;
+    c->in_commit = true;   /* the error comes back here, not as a warning */
+    c->commit_rc = 0;
+    send_commit(q);
+    while (q->committing)
+        ev_run(c->loop, EVRUN_ONCE);
+    int rc = c->commit_rc;
+    if (rc)
+        rmq_seterr(err, rc, "%s", c->commit_err);
+    c->commit_rc = saved_rc;
+    c->in_commit = was_in_commit;
+    return rc;
+}
+
+bool rmq_consumer_active(const struct rmq_consumer *c, int qid)
+{
+    return qid >= 0 && qid < c->nq && c->q[qid].active;
 }
 
 void rmq_consumer_start(struct rmq_consumer *c)
@@ -414,7 +506,7 @@ void rmq_consumer_start(struct rmq_consumer *c)
     c->started = true;
     ev_timer_start(c->loop, &c->commit_timer);
     for (int i = 0; i < c->nq; i++)
-        if (c->q[i].acked < 0)   /* never seeked: from 0 */
+        if (c->q[i].active && c->q[i].acked < 0)   /* never seeked: from 0 */
             c->q[i].acked = 0;
     for (int i = 0; i < c->nq && !c->stopped; i++)
         pull(&c->q[i]);
@@ -436,7 +528,7 @@ void rmq_consumer_stop(struct rmq_consumer *c)
 
 void rmq_consumer_ack(struct rmq_consumer *c, int qid, int64_t offset)
 {
-    if (qid >= 0 && qid < c->nq)
+    if (qid >= 0 && qid < c->nq && c->q[qid].active)   /* a released queue is another's now */
         c->q[qid].acked = offset;
 }
 

@@ -72,6 +72,10 @@ struct rmq_consumer_opts {
     int64_t suspend_ms;             /* long-poll hold; 0: 15000 */
     int64_t commit_interval_ms;     /* 0: 5000 */
     bool stop_at_end;               /* a queue is done at its first PULL_NOT_FOUND */
+    bool assigned_only;             /* no queue is pulled until rmq_consumer_take*() (a
+                                       rebalance decides which; else all are) */
+    bool local_offsets;             /* broadcasting: offsets stay with the application; no
+                                       UPDATE_CONSUMER_OFFSET, no commit flag on pulls */
     size_t max_body;                /* largest decompressed body; 0: 64 MiB */
     /* A message, in queue order per queue. Return 0 to go on, non-zero to stop the
      * consumer at once (the rest of this pull's messages are not delivered). */
@@ -99,6 +103,19 @@ struct rmq_consumer *rmq_consumer_new(struct rmq_rpc *rpc, const struct rmq_cons
  * RMQ_FROM_TIME. acked and committed start there too. 0 or an error (rpc.h convention). */
 int rmq_consumer_seek(struct rmq_consumer *c, enum rmq_from from, int64_t ts_ms, char *err);
 
+/* Queues one by one, for rebalancing (rebalance.h; with assigned_only):
+ * take      seeks queue qid as rmq_consumer_seek does for all, then pulls it (once started);
+ * take_at   the same from a known offset (local offsets), nothing asked of the broker;
+ * release   stops pulling qid: the pull in flight is forgotten (its reply is dropped, so
+ *           nothing more is delivered from qid), acknowledgements for it are ignored from
+ *           now on, and its acknowledged offset is committed — this waits for the broker's
+ *           answer (runs the loop). 0 or the commit's error.
+ * A taken queue is a no-op to take again; releasing a queue not taken is a no-op. */
+int rmq_consumer_take(struct rmq_consumer *c, int qid, enum rmq_from from, int64_t ts_ms, char *err);
+int rmq_consumer_take_at(struct rmq_consumer *c, int qid, int64_t offset, char *err);
+int rmq_consumer_release(struct rmq_consumer *c, int qid, char *err);
+bool rmq_consumer_active(const struct rmq_consumer *c, int qid);
+
 /* Starts the pull loops. */
 void rmq_consumer_start(struct rmq_consumer *c);
 
@@ -106,7 +123,8 @@ void rmq_consumer_start(struct rmq_consumer *c);
  * nothing about them is acknowledged). Idempotent. */
 void rmq_consumer_stop(struct rmq_consumer *c);
 
-/* The application is done with every message of queue qid before offset. */
+/* The application is done with every message of queue qid before offset (ignored for a
+ * queue not taken). */
 void rmq_consumer_ack(struct rmq_consumer *c, int qid, int64_t offset);
 
 /* Sends UPDATE_CONSUMER_OFFSET for every queue whose acked offset is not yet committed and
