@@ -10,12 +10,22 @@
  * reaching back one pipe buffer lets the acknowledgements be wound back to the last
  * message the reader actually took. (What the reader took and then dropped, such as the
  * rest of head's buffer, cannot be known from here.)
+ *
+ * Without --exit-at-end the consumer joins its group: the group's members share the
+ * topic's queues (core/client/rebalance.h), and this file only glues the rebalance's
+ * take/release to the consumer and to its own acknowledgement history. --broadcast makes
+ * every member take every queue, with offsets in a local file (core/client/local_offsets.h).
+ * With --exit-at-end it reads every queue to its end without joining, as it always did.
  */
 #include "cmd.h"
 
 #include "client/admin.h"
 #include "client/consumer.h"
+#include "client/admin_tools.h"
 #include "client/format.h"
+#include "client/local_offsets.h"
+#include "client/membership.h"
+#include "client/rebalance.h"
 #include "client/rpc.h"
 #include "proto/codes.h"
 #include "util/buf.h"
@@ -49,11 +59,18 @@ static const char usage[] =
     "                        escapes \\n \\t \\r \\0 \\\\\n"
     "      --json            print each message as one JSON line\n"
     "  -n, --count N         stop after N messages\n"
-    "  -e, --exit-at-end     stop when every queue is at its end (else wait for more)\n"
+    "  -e, --exit-at-end     read every queue to its end, then stop; does not join the\n"
+    "                        group (else: join it, share its queues, wait for more)\n"
+    "      --broadcast       every member of the group gets every message; offsets are\n"
+    "                        kept locally, not on the broker\n"
+    "      --offsets-file F  broadcast offsets file (default $RMQ_HOME/offsets/GROUP.json,\n"
+    "                        else ~/.rmq/offsets/GROUP.json)\n"
     "      --from WHERE      start at 'first', 'last', or a TIME: milliseconds since the\n"
     "                        epoch, YYYY-MM-DD[THH:MM[:SS]][Z] (local time unless Z), or\n"
     "                        -N{s,m,h,d} ago; overrides the group's committed offsets\n"
-    "                        (default: the committed offsets, else the first message)\n"
+    "                        (default: the committed offsets, else the first message);\n"
+    "                        queues taken over later from other members start at the\n"
+    "                        group's committed offsets\n"
     "      --tag EXPR        only messages tagged so: 'TagA' or 'TagA || TagB'\n"
     "      --batch N         messages per pull request (default 32)\n"
     "  -h, --help            this text\n"
@@ -61,7 +78,7 @@ static const char usage[] =
     "SIGINT and SIGTERM stop it after committing (exit 0). A closed output pipe stops it\n"
     "quietly, committing only what was read. Exit status: 0 ok, 1 error, 2 usage error.\n";
 
-enum { O_JSON = 256, O_FROM, O_TAG, O_BATCH };
+enum { O_JSON = 256, O_FROM, O_TAG, O_BATCH, O_BROADCAST, O_OFFSETS_FILE };
 
 static const struct option longopts[] = {
     {"broker", required_argument, NULL, 'b'}, {"group", required_argument, NULL, 'g'},
@@ -69,6 +86,7 @@ static const struct option longopts[] = {
     {"count", required_argument, NULL, 'n'},  {"exit-at-end", no_argument, NULL, 'e'},
     {"from", required_argument, NULL, O_FROM}, {"tag", required_argument, NULL, O_TAG},
     {"batch", required_argument, NULL, O_BATCH}, {"help", no_argument, NULL, 'h'},
+    {"broadcast", no_argument, NULL, O_BROADCAST}, {"offsets-file", required_argument, NULL, O_OFFSETS_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -94,10 +112,26 @@ struct cons {
     int64_t *base;             /* per queue: acknowledged and surely read */
     int nq;
     bool fifo, pipe_closed, interrupted, failed;
+    bool stop;                 /* leave the loop (survives nested loops' ev_run resets) */
     size_t pipe_size;
     ev_signal sigint, sigterm;
     ev_io hup;
+    /* the group's share (rebalance) */
+    const char *topic;
+    enum rmq_from from;
+    int64_t ts;
+    bool from_given, broadcast;
+    char broker[RMQ_BROKER_NAME_MAX];
+    struct rmq_rebalance *rb;
+    struct rmq_local_offsets *lo;
+    ev_timer save_timer;
 };
+
+static void finish(struct cons *s)
+{
+    s->stop = true;
+    ev_break(s->loop, EVBREAK_ALL);
+}
 
 static void remember(struct cons *s, int qid, int64_t off)
 {
@@ -146,7 +180,7 @@ static void pipe_gone(struct cons *s)
     s->pipe_closed = true;
     acknowledge(s, s->written - ((uint64_t)unread < s->written ? (uint64_t)unread : s->written));
     rmq_consumer_stop(s->c);
-    ev_break(s->loop, EVBREAK_ALL);
+    finish(s);
 }
 
 /* Writes the buffered output; acknowledges what it carried. */
@@ -165,7 +199,7 @@ static void flush_out(struct cons *s)
             fprintf(stderr, "rmq consume: cannot write to standard output: %s\n", strerror(errno));
             s->failed = true;
             rmq_consumer_stop(s->c);
-            ev_break(s->loop, EVBREAK_ALL);
+            finish(s);
             return;
         }
         done += (size_t)n;
@@ -187,7 +221,7 @@ static int on_message(void *arg, int qid, const struct rmq_consumed *c)
         rmq_format_render(&s->out, &s->fmt, c);
     remember(s, qid, c->m->queue_offset + 1);
     if (s->count && ++s->printed >= s->count) {
-        ev_break(s->loop, EVBREAK_ALL);
+        finish(s);
         return 1;
     }
     return 0;
@@ -203,7 +237,7 @@ static void on_batch_end(void *arg, int qid, int64_t next)
 static void on_end(void *arg)
 {
     struct cons *s = arg;
-    ev_break(s->loop, EVBREAK_ALL);
+    finish(s);
 }
 
 static void on_warning(void *arg, const char *text)
@@ -216,14 +250,14 @@ static void on_error(void *arg, int code, const char *text)
     struct cons *s = arg;
     fprintf(stderr, "rmq consume: %s\n", text);
     s->failed = true;
-    ev_break(s->loop, EVBREAK_ALL);
+    finish(s);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     struct cons *s = w->data;
     s->interrupted = true;
-    ev_break(loop, EVBREAK_ALL);
+    finish(s);
 }
 
 static void on_hup(struct ev_loop *loop, ev_io *w, int revents)
@@ -286,7 +320,100 @@ static int wait_for_topic(struct cons *s, struct rmq_rpc *rpc, const struct rmq_
     }
 }
 
-static int run(struct cons *s, struct rmq_rpc *rpc, struct rmq_consumer_opts *co, enum rmq_from from, int64_t ts)
+/* ---- the group's share: rebalance.h's take and release, local offsets ---- */
+
+/* Drops the acknowledgement history of queue qid: it starts afresh (taken) or is another
+ * member's now (released). */
+static void forget_queue(struct cons *s, int qid)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->nhist; i++)
+        if (s->hist[i].qid != qid)
+            s->hist[k++] = s->hist[i];
+    s->nhist = k;
+}
+
+static void keep_local(struct cons *s, bool save)
+{
+    if (!s->lo)
+        return;
+    for (int q = 0; q < s->nq; q++)
+        if (rmq_consumer_active(s->c, q) && rmq_consumer_acked(s->c, q) >= 0)
+            rmq_local_offsets_set(s->lo, s->topic, s->broker, q, rmq_consumer_acked(s->c, q));
+    char err[RMQ_ERRLEN];
+    if (save && rmq_local_offsets_save(s->lo, err))
+        fprintf(stderr, "rmq consume: warning: %s\n", err);
+}
+
+static int take(void *arg, const struct rmq_mq *mq, bool first, char *err)
+{
+    struct cons *s = arg;
+    int q = mq->qid, rc;
+    forget_queue(s, q);
+    if (s->lo && !(first && s->from_given)) {
+        int64_t off = rmq_local_offsets_get(s->lo, s->topic, mq->broker, q);
+        rc = off >= 0 ? rmq_consumer_take_at(s->c, q, off, err) : rmq_consumer_take(s->c, q, RMQ_FROM_FIRST, 0, err);
+    } else {
+        rc = rmq_consumer_take(s->c, q, first ? s->from : RMQ_FROM_COMMITTED, s->ts, err);
+    }
+    if (rc == 0)
+        s->base[q] = rmq_consumer_acked(s->c, q);
+    return rc;
+}
+
+static int release(void *arg, const struct rmq_mq *mq, char *err)
+{
+    struct cons *s = arg;
+    if (s->out.len && !s->pipe_closed && !s->failed)
+        flush_out(s);   /* acknowledges what was printed of it */
+    keep_local(s, false);
+    int rc = rmq_consumer_release(s->c, mq->qid, err);
+    forget_queue(s, mq->qid);
+    if (s->lo)
+        keep_local(s, true);
+    return rc;
+}
+
+static void on_assigned(void *arg, const struct rmq_mq *mine, int n)
+{
+    struct cons *s = arg;
+    static char last[1024] = "-";
+    char now[1024] = "";
+    size_t len = 0;
+    for (int i = 0; i < n && len + 16 < sizeof now; i++)
+        len += (size_t)snprintf(now + len, sizeof now - len, "%s%d", i ? "," : "", mine[i].qid);
+    if (!strcmp(now, last))
+        return;
+    snprintf(last, sizeof last, "%s", now);
+    fprintf(stderr, "rmq consume: %s: consuming %d queue(s) of %s on %s: %s\n",
+            s->broadcast ? "broadcast" : "rebalanced", n, s->topic, s->broker, n ? now : "none");
+}
+
+static void on_rebalance_warning(void *arg, const char *text)
+{
+    fprintf(stderr, "rmq consume: warning: %s\n", text);
+}
+
+static void on_save_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    keep_local(w->data, true);
+}
+
+/* The broker's name as its topic statistics give it, for the queue list
+ * {brokerName, queueId} (with one broker the name only matters for the local offsets
+ * file); "broker" when the broker does not say. */
+static void find_broker_name(struct cons *s, struct rmq_rpc *rpc)
+{
+    struct rmq_queue_stat *rows = NULL;
+    size_t n = 0;
+    char err[RMQ_ERRLEN];
+    snprintf(s->broker, sizeof s->broker, "broker");
+    if (rmq_admin_tools_topic_stats(rpc, s->topic, &rows, &n, err) == 0 && n > 0 && rows[0].broker[0])
+        snprintf(s->broker, sizeof s->broker, "%s", rows[0].broker);
+    free(rows);
+}
+
+static int run(struct cons *s, struct rmq_rpc *rpc, struct rmq_consumer_opts *co, const char *group)
 {
     char err[RMQ_ERRLEN];
     struct rmq_topic_info ti;
@@ -304,16 +431,20 @@ static int run(struct cons *s, struct rmq_rpc *rpc, struct rmq_consumer_opts *co
         return rc ? cmd_fail("consume", "%s", err) : 0;
     }
     co->queues = ti.read_queues;
+    co->assigned_only = true;
+    co->local_offsets = s->broadcast;
     if (!(s->c = rmq_consumer_new(rpc, co, err)))
         return cmd_fail("consume", "%s", err);
     s->nq = co->queues;
-    if ((rc = rmq_consumer_seek(s->c, from, ts, err)))
-        return cmd_fail("consume", "cannot find where to start: %s", err);
     s->base = calloc((size_t)s->nq, sizeof *s->base);
-    if (!s->base)
+    struct rmq_mq *mqs = calloc((size_t)s->nq, sizeof *mqs);
+    if (!s->base || !mqs)
         return cmd_fail("consume", "out of memory");
-    for (int q = 0; q < s->nq; q++)
-        s->base[q] = rmq_consumer_acked(s->c, q);
+    find_broker_name(s, rpc);
+    for (int q = 0; q < s->nq; q++) {
+        snprintf(mqs[q].broker, sizeof mqs[q].broker, "%s", s->broker);
+        mqs[q].qid = q;
+    }
 
     struct stat st;
     s->fifo = fstat(1, &st) == 0 && S_ISFIFO(st.st_mode);
@@ -324,30 +455,59 @@ static int run(struct cons *s, struct rmq_rpc *rpc, struct rmq_consumer_opts *co
         s->hup.data = s;
         ev_io_start(s->loop, &s->hup);
     }
+    if (s->lo) {
+        ev_timer_init(&s->save_timer, on_save_timer, 5., 5.);
+        s->save_timer.data = s;
+        ev_timer_start(s->loop, &s->save_timer);
+    }
     rmq_consumer_start(s->c);
-    if (!s->failed && !s->interrupted)
-        ev_run(s->loop, 0);
+    char client_id[RMQ_CLIENT_ID_MAX];
+    rmq_client_id(client_id, sizeof client_id, NULL);
+    if (co->stop_at_end) {
+        /* every queue, no membership: as rmq consume always did */
+        for (int q = 0; q < s->nq && !s->stop && rc == 0; q++)
+            if ((rc = take(s, &mqs[q], true, err)))
+                fprintf(stderr, "rmq consume: cannot find where to start: %s\n", err);
+    } else {
+        struct rmq_rebalance_opts ro = {
+            .member = {.client_id = client_id, .group = group, .topic = s->topic,
+                       .subscription = co->subscription, .broadcast = s->broadcast, .sub_version = rmq_now_ms()},
+            .brokers = &rpc, .nbrokers = 1, .mqs = mqs, .nmq = s->nq,
+            .take = take, .release = release, .on_warning = on_rebalance_warning, .on_assigned = on_assigned,
+            .arg = s,
+        };
+        s->rb = rmq_rebalance_new(&ro);
+        if ((rc = rmq_rebalance_start(s->rb, err)))
+            fprintf(stderr, "rmq consume: cannot join group %s: %s\n", group, err);
+    }
+    free(mqs);
+    while (rc == 0 && !s->stop && !s->failed && !s->interrupted)
+        ev_run(s->loop, EVRUN_ONCE);
+    rmq_rebalance_stop(s->rb);
     rmq_consumer_stop(s->c);
     if (s->fifo)
         ev_io_stop(s->loop, &s->hup);
+    if (s->lo)
+        ev_timer_stop(s->loop, &s->save_timer);
     ev_signal_stop(s->loop, &s->sigint);
     ev_signal_stop(s->loop, &s->sigterm);
     if (!s->pipe_closed && !s->failed)
         flush_out(s);   /* what --count stopped in the middle of a batch */
-    if ((rc = rmq_consumer_commit(s->c, err))) {
+    int crc = rmq_consumer_commit(s->c, err);
+    if (crc)
         fprintf(stderr, "rmq consume: %s\n", err);
-        return 1;
-    }
-    return s->failed ? 1 : 0;
+    keep_local(s, true);
+    /* only after the commit: the members that take our queues over must find it */
+    if (s->rb && rmq_rebalance_leave(s->rb, err))
+        fprintf(stderr, "rmq consume: warning: %s\n", err);
+    return rc || crc || s->failed ? 1 : 0;
 }
 
 int cmd_consume(int argc, char **argv)
 {
-    const char *addr_text = getenv("RMQ_BROKER"), *format = "%b\\n";
+    const char *addr_text = getenv("RMQ_BROKER"), *format = "%b\\n", *offsets_file = NULL;
     struct rmq_consumer_opts co = {0};
-    enum rmq_from from = RMQ_FROM_COMMITTED;
-    int64_t ts = 0;
-    struct cons s = {0};
+    struct cons s = {.from = RMQ_FROM_COMMITTED};
     char err[RMQ_ERRLEN], *end;
     int opt;
     optind = 1;
@@ -365,16 +525,19 @@ int cmd_consume(int argc, char **argv)
             break;
         case 'e': co.stop_at_end = true; break;
         case O_FROM:
+            s.from_given = true;
             if (!strcmp(optarg, "first"))
-                from = RMQ_FROM_FIRST;
+                s.from = RMQ_FROM_FIRST;
             else if (!strcmp(optarg, "last"))
-                from = RMQ_FROM_LAST;
-            else if (parse_time(optarg, &ts) == 0)
-                from = RMQ_FROM_TIME;
+                s.from = RMQ_FROM_LAST;
+            else if (parse_time(optarg, &s.ts) == 0)
+                s.from = RMQ_FROM_TIME;
             else
                 return cmd_usage_error(usage, "consume", "--from '%s': expected first, last or a time", optarg);
             break;
         case O_TAG: co.subscription = optarg; break;
+        case O_BROADCAST: s.broadcast = true; break;
+        case O_OFFSETS_FILE: offsets_file = optarg; break;
         case O_BATCH:
             co.batch = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg || co.batch < 1 || co.batch > 1024)
@@ -390,6 +553,9 @@ int cmd_consume(int argc, char **argv)
     co.topic = argv[optind];
     if (!co.group)
         return cmd_usage_error(usage, "consume", "missing -g GROUP");
+    if (offsets_file && !s.broadcast)
+        return cmd_usage_error(usage, "consume", "--offsets-file goes with --broadcast");
+    s.topic = co.topic;
     if (!s.json && rmq_format_parse(&s.fmt, format, err))
         return cmd_usage_error(usage, "consume", "--format: %s", err);
     struct rmq_addr addr;
@@ -403,9 +569,20 @@ int cmd_consume(int argc, char **argv)
     co.on_warning = on_warning;
     co.on_error = on_error;
     co.arg = &s;
+    if (s.broadcast) {
+        char path[4096];
+        if (!offsets_file)
+            rmq_local_offsets_default_path(path, sizeof path, co.group);
+        if (!(s.lo = rmq_local_offsets_open(offsets_file ? offsets_file : path, co.group, err))) {
+            rmq_format_free(&s.fmt);
+            return cmd_fail("consume", "%s", err);
+        }
+    }
     struct rmq_rpc *rpc = rmq_rpc_new(s.loop, &addr);
-    int rc = run(&s, rpc, &co, from, ts);
+    int rc = run(&s, rpc, &co, co.group);
+    rmq_rebalance_free(s.rb);
     rmq_consumer_free(s.c);
+    rmq_local_offsets_free(s.lo);
     rmq_rpc_free(rpc);
     rmq_format_free(&s.fmt);
     rmq_buf_free(&s.out);
