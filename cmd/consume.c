@@ -476,6 +476,10 @@ static int run(struct cons *s, struct rmq_rpc *rpc, struct rmq_consumer_opts *co
             .take = take, .release = release, .on_warning = on_rebalance_warning, .on_assigned = on_assigned,
             .arg = s,
         };
+        /* a knob for tests: with a long interval only notifications can trigger a rebalance */
+        const char *iv = getenv("RMQ_REBALANCE_INTERVAL_MS");
+        if (iv && atoll(iv) > 0)
+            ro.rebalance_interval_ms = atoll(iv);
         s->rb = rmq_rebalance_new(&ro);
         if ((rc = rmq_rebalance_start(s->rb, err)))
             fprintf(stderr, "rmq consume: cannot join group %s: %s\n", group, err);
