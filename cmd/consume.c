@@ -73,6 +73,8 @@ static const char usage[] =
     "                        group's committed offsets\n"
     "      --tag EXPR        only messages tagged so: 'TagA' or 'TagA || TagB'\n"
     "      --batch N         messages per pull request (default 32)\n"
+    "  -v, --verbose         say on stderr which queues this member consumes, whenever\n"
+    "                        that changes\n"
     "  -h, --help            this text\n"
     "\n"
     "SIGINT and SIGTERM stop it after committing (exit 0). A closed output pipe stops it\n"
@@ -86,7 +88,7 @@ static const struct option longopts[] = {
     {"count", required_argument, NULL, 'n'},  {"exit-at-end", no_argument, NULL, 'e'},
     {"from", required_argument, NULL, O_FROM}, {"tag", required_argument, NULL, O_TAG},
     {"batch", required_argument, NULL, O_BATCH}, {"help", no_argument, NULL, 'h'},
-    {"broadcast", no_argument, NULL, O_BROADCAST}, {"offsets-file", required_argument, NULL, O_OFFSETS_FILE},
+    {"verbose", no_argument, NULL, 'v'}, {"broadcast", no_argument, NULL, O_BROADCAST}, {"offsets-file", required_argument, NULL, O_OFFSETS_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -120,7 +122,7 @@ struct cons {
     const char *topic;
     enum rmq_from from;
     int64_t ts;
-    bool from_given, broadcast;
+    bool from_given, broadcast, verbose;
     char broker[RMQ_BROKER_NAME_MAX];
     struct rmq_rebalance *rb;
     struct rmq_local_offsets *lo;
@@ -382,7 +384,7 @@ static void on_assigned(void *arg, const struct rmq_mq *mine, int n)
     size_t len = 0;
     for (int i = 0; i < n && len + 16 < sizeof now; i++)
         len += (size_t)snprintf(now + len, sizeof now - len, "%s%d", i ? "," : "", mine[i].qid);
-    if (!strcmp(now, last))
+    if (!s->verbose || !strcmp(now, last))
         return;
     snprintf(last, sizeof last, "%s", now);
     fprintf(stderr, "rmq consume: %s: consuming %d queue(s) of %s on %s: %s\n",
@@ -516,7 +518,7 @@ int cmd_consume(int argc, char **argv)
     int opt;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "b:g:f:n:eh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "b:g:f:n:evh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'b': addr_text = optarg; break;
         case 'g': co.group = optarg; break;
@@ -541,6 +543,7 @@ int cmd_consume(int argc, char **argv)
             break;
         case O_TAG: co.subscription = optarg; break;
         case O_BROADCAST: s.broadcast = true; break;
+        case 'v': s.verbose = true; break;
         case O_OFFSETS_FILE: offsets_file = optarg; break;
         case O_BATCH:
             co.batch = (int)strtol(optarg, &end, 10);

@@ -11,11 +11,11 @@ load test_helper
 export RMQ_REBALANCE_INTERVAL_MS=600000
 
 # consumer NAME ARGS...: rmq consume in the background, stdout to $T/NAME.out, stderr to
-# $T/NAME.err; its PID in PID_NAME and in RMQ_PIDS (teardown stops it).
+# $T/NAME.err (with -v: the queues it consumes, at every change); its PID in PID_NAME and in RMQ_PIDS (teardown stops it).
 consumer() {
   local name=$1
   shift
-  "$RMQ" consume -b "$TCP" "$@" >>"$T/$name.out" 2>>"$T/$name.err" &
+  "$RMQ" consume -b "$TCP" -v "$@" >>"$T/$name.out" 2>>"$T/$name.err" &
   printf -v "PID_$name" '%s' "$!"
   RMQ_PIDS+=("$!")
 }
