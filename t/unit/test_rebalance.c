@@ -10,10 +10,14 @@
 #include "client/local_offsets.h"
 #include "client/membership.h"
 #include "client/rebalance.h"
+#include "net/server.h"
+#include "proto/codes.h"
+#include "proto/remoting.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/fsutil.h"
 
+#include <ev.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +251,102 @@ static void local_offsets_round_trip(void **state)
     assert_string_equal(path, "/h/.rmq/offsets/G.json");
 }
 
+/* ---- requests from the server reach the rpc's handler and are answered (rpc.h) ---- */
+
+struct fake_broker {
+    int responses[8], nresp;
+    int32_t resp_opaque[8];
+};
+
+static void send_request(struct rmq_conn *c, int code, int32_t opaque, bool oneway)
+{
+    struct rmq_cmd r;
+    rmq_cmd_init_request(&r, code, RMQ_SER_JSON);   /* the broker sends 40 as JSON */
+    r.opaque = opaque;
+    if (oneway)
+        r.flag = RMQ_FLAG_ONEWAY;
+    rmq_cmd_set_ext(&r, "consumerGroup", "G");
+    struct rmq_buf out = {0};
+    assert_int_equal(rmq_cmd_encode(&r, &out), 0);
+    rmq_conn_send(c, out.data, out.len);
+    rmq_buf_free(&out);
+    rmq_cmd_free(&r);
+}
+
+static void fake_frame(void *arg, struct rmq_conn *c, const uint8_t *frame, size_t len)
+{
+    struct fake_broker *fb = arg;
+    struct rmq_cmd cmd = {0};
+    assert_int_equal(rmq_cmd_decode(frame, len, &cmd, NULL), 0);
+    if (rmq_cmd_is_response(&cmd)) {
+        fb->resp_opaque[fb->nresp] = cmd.opaque;
+        fb->responses[fb->nresp++] = cmd.code;
+    } else {
+        /* answer the client's request, then ask it three things of our own */
+        struct rmq_cmd resp;
+        rmq_cmd_init_response(&resp, &cmd, RMQ_RESP_SUCCESS, NULL);
+        struct rmq_buf out = {0};
+        rmq_cmd_encode(&resp, &out);
+        rmq_conn_send(c, out.data, out.len);
+        rmq_buf_free(&out);
+        rmq_cmd_free(&resp);
+        send_request(c, RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED, 100, true);
+        send_request(c, RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED, 101, false);
+        send_request(c, 9999, 102, false);
+    }
+    rmq_cmd_free(&cmd);
+}
+
+static int notified;
+static int on_notify(void *arg, struct rmq_rpc *r, const struct rmq_cmd *req)
+{
+    if (req->code != RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED)
+        return -1;
+    assert_string_equal(rmq_cmd_ext(req, "consumerGroup"), "G");
+    notified++;
+    return RMQ_RESP_SUCCESS;
+}
+
+static void give_up(struct ev_loop *loop, ev_timer *w, int revents) { *(bool *)w->data = true; }
+
+static void rpc_answers_server_requests(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    struct fake_broker fb = {0};
+    struct rmq_server_opts so = {.on_frame = fake_frame, .arg = &fb};
+    struct rmq_server *srv = rmq_server_new(loop, &so);
+    struct rmq_addr a, bound;
+    char err[RMQ_ERRLEN];
+    assert_int_equal(rmq_addr_parse("127.0.0.1:0", &a, err), 0);
+    assert_int_equal(rmq_server_listen(srv, &a, &bound, err), 0);
+    struct rmq_rpc *rpc = rmq_rpc_new(loop, &bound);
+    rmq_rpc_on_request(rpc, on_notify, NULL);
+    struct rmq_cmd req;
+    rmq_cmd_init_request(&req, RMQ_REQ_HEART_BEAT, RMQ_SER_ROCKETMQ);
+    struct rmq_rpc_reply rep;
+    assert_int_equal(rmq_rpc_call_wait(rpc, &req, 0, &rep, err), 0);
+    rmq_rpc_reply_free(&rep);
+    rmq_cmd_free(&req);
+    bool late = false;
+    ev_timer t;
+    ev_timer_init(&t, give_up, 5., 0.);
+    t.data = &late;
+    ev_timer_start(loop, &t);
+    while (fb.nresp < 2 && !late)
+        ev_run(loop, EVRUN_ONCE);
+    ev_timer_stop(loop, &t);
+    /* the oneway notification got no answer, the other SUCCESS, the unknown code a refusal */
+    assert_int_equal(notified, 2);
+    assert_int_equal(fb.nresp, 2);
+    assert_int_equal(fb.resp_opaque[0], 101);
+    assert_int_equal(fb.responses[0], RMQ_RESP_SUCCESS);
+    assert_int_equal(fb.resp_opaque[1], 102);
+    assert_int_equal(fb.responses[1], RMQ_RESP_REQUEST_CODE_NOT_SUPPORTED);
+    rmq_rpc_free(rpc);
+    rmq_server_free(srv);
+    ev_loop_destroy(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +360,7 @@ int main(void)
         cmocka_unit_test(consumer_list_parse),
         cmocka_unit_test(client_id_form),
         cmocka_unit_test(local_offsets_round_trip),
+        cmocka_unit_test(rpc_answers_server_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
