@@ -30,6 +30,7 @@ struct queue {
     int qi;                    /* index in c->q: what callbacks and rmq_consumer_ack use */
     struct rmq_mq mq;          /* broker name and queue id on the wire */
     int64_t next, acked, committed;
+    bool active;               /* pulled: all queues, or those taken (rebalance.h) */
     bool pulling, done, committing;
     bool link_warned;          /* said its broker is unreachable; quiet until it answers */
     int64_t sent_us;
@@ -45,8 +46,8 @@ struct rmq_consumer {
     struct rmq_consumer_opts o;
     char *group, *topic, *sub;
     struct rmq_tag_filter filter;
-    struct queue *q;
-    int nq, ndone;
+    struct queue **q;          /* by index; each allocated alone (timers and calls point in) */
+    int nq, cap, ndone;
     bool started, stopped, in_commit;
     int commits_flying, commit_rc;
     char commit_err[RMQ_ERRLEN];
@@ -115,7 +116,7 @@ static bool deliver(struct queue *q, const uint8_t *p, size_t n)
         n -= (size_t)size;
         if (m.queue_offset < q->next)
             continue;   /* already delivered (cannot happen with one pull per queue) */
-        struct rmq_consumed d = {.m = &m, .body = m.body, .body_len = m.body_len};
+        struct rmq_consumed d = {.m = &m, .body = m.body, .body_len = m.body_len, .broker = q->mq.broker};
         d.tags = rmq_props_get(m.props, m.props_len, RMQ_PROP_TAGS, &d.tags_len);
         if (!rmq_tag_filter_match(&c->filter, d.tags, d.tags_len))
             continue;   /* the broker filters by tag hash only */
@@ -161,7 +162,7 @@ static void on_pull(void *ctx, int status, const struct rmq_cmd *resp, const cha
     struct queue *q = ctx;
     struct rmq_consumer *c = q->c;
     q->pulling = false;
-    if (c->stopped)
+    if (c->stopped || !q->active)
         return;
     if (status) {
         if (!q->link_warned)
@@ -222,7 +223,7 @@ static void on_pull(void *ctx, int status, const struct rmq_cmd *resp, const cha
 static void pull(struct queue *q)
 {
     struct rmq_consumer *c = q->c;
-    if (c->stopped || q->pulling || q->done)
+    if (c->stopped || q->pulling || q->done || !q->active)
         return;
     struct rmq_rpc *rpc = rmq_qset_rpc(c->qs, q->mq.broker);
     if (!rpc) {   /* its master left the route: wait for it to come back */
@@ -234,7 +235,7 @@ static void pull(struct queue *q)
     }
     int sysflag = PULL_SUBSCRIPTION | (c->o.stop_at_end ? 0 : PULL_SUSPEND);
     q->pull_commit = -1;
-    if (q->acked >= 0 && q->acked != q->committed && !q->committing) {
+    if (!c->o.local_offsets && q->acked >= 0 && q->acked != q->committed && !q->committing) {
         sysflag |= PULL_COMMIT;
         q->pull_commit = q->acked;
     }
@@ -325,26 +326,28 @@ static void send_commit(struct queue *q)
 
 static bool needs_commit(const struct queue *q)
 {
-    return q->acked >= 0 && q->acked != q->committed && !q->committing;
+    return q->active && !q->c->o.local_offsets && q->acked >= 0 && q->acked != q->committed && !q->committing;
 }
 
 static void on_commit_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct rmq_consumer *c = w->data;
     for (int i = 0; i < c->nq; i++)
-        if (needs_commit(&c->q[i]))
-            send_commit(&c->q[i]);
+        if (needs_commit(c->q[i]))
+            send_commit(c->q[i]);
 }
 
 int rmq_consumer_commit(struct rmq_consumer *c, char *err)
 {
+    if (c->o.local_offsets)
+        return 0;   /* the application keeps them */
     c->commit_rc = 0;
     c->in_commit = true;
     for (int round = 0; round < 3; round++) {
         bool any = false;
         for (int i = 0; i < c->nq; i++)
-            if (needs_commit(&c->q[i]))
-                send_commit(&c->q[i]), any = true;
+            if (needs_commit(c->q[i]))
+                send_commit(c->q[i]), any = true;
         while (c->commits_flying > 0)
             ev_run(c->loop, EVRUN_ONCE);
         if (!any || c->commit_rc)
@@ -354,6 +357,28 @@ int rmq_consumer_commit(struct rmq_consumer *c, char *err)
     if (c->commit_rc)
         return rmq_seterr(err, c->commit_rc, "%s", c->commit_err);
     return 0;
+}
+
+/* A new queue index for mq (not active). */
+static struct queue *add_queue(struct rmq_consumer *c, const struct rmq_mq *mq)
+{
+    if (c->nq == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 8;
+        c->q = realloc(c->q, (size_t)c->cap * sizeof *c->q);
+        if (!c->q)
+            rmq_panic("out of memory");
+    }
+    struct queue *q = calloc(1, sizeof *q);
+    if (!q)
+        rmq_panic("out of memory");
+    q->c = c;
+    q->qi = c->nq;
+    q->mq = *mq;
+    q->acked = q->committed = q->pull_commit = -1;
+    ev_timer_init(&q->delay, on_delay, 0., 0.);
+    q->delay.data = q;
+    c->q[c->nq++] = q;
+    return q;
 }
 
 struct rmq_consumer *rmq_consumer_new(struct rmq_qset *qs, const struct rmq_consumer_opts *o, char *err)
@@ -376,10 +401,8 @@ struct rmq_consumer *rmq_consumer_new(struct rmq_qset *qs, const struct rmq_cons
     c->group = strdup(o->group);
     c->topic = strdup(o->topic);
     c->sub = strdup(o->subscription && *o->subscription ? o->subscription : "*");
-    c->q = calloc(nq, sizeof *c->q);
-    if (!c->group || !c->topic || !c->sub || !c->q)
+    if (!c->group || !c->topic || !c->sub)
         rmq_panic("out of memory");
-    c->nq = (int)nq;
     if (c->o.batch <= 0)
         c->o.batch = 32;
     if (c->o.suspend_ms <= 0)
@@ -388,48 +411,137 @@ struct rmq_consumer *rmq_consumer_new(struct rmq_qset *qs, const struct rmq_cons
         c->o.commit_interval_ms = 5000;
     if (c->o.max_body == 0)
         c->o.max_body = 64u << 20;
-    for (int i = 0; i < c->nq; i++) {
-        struct queue *q = &c->q[i];
-        q->c = c;
-        q->qi = i;
-        q->mq = rmq_qset_queues(qs)[i];
-        q->acked = q->committed = q->pull_commit = -1;
-        ev_timer_init(&q->delay, on_delay, 0., 0.);
-        q->delay.data = q;
-    }
+    for (size_t i = 0; i < nq; i++)
+        add_queue(c, &rmq_qset_queues(qs)[i])->active = !o->assigned_only;
     ev_timer_init(&c->commit_timer, on_commit_timer, (double)c->o.commit_interval_ms / 1000.,
                   (double)c->o.commit_interval_ms / 1000.);
     c->commit_timer.data = c;
     return c;
 }
 
+static int seek_one(struct rmq_consumer *c, struct queue *q, enum rmq_from from, int64_t ts_ms, char *err)
+{
+    struct rmq_rpc *rpc = rmq_qset_rpc(c->qs, q->mq.broker);
+    if (!rpc)
+        return rmq_seterr(err, RMQ_ENOTFOUND, "no address known for broker %s", q->mq.broker);
+    int64_t off = 0;
+    int rc;
+    bool committed = false;
+    switch (from) {
+    case RMQ_FROM_COMMITTED:
+        rc = rmq_admin_query_offset(rpc, c->group, c->topic, q->mq.qid, &off, err);
+        committed = rc == 0;
+        if (rc == RMQ_RESP_QUERY_NOT_FOUND)
+            rc = rmq_admin_min_offset(rpc, c->topic, q->mq.qid, &off, err);
+        break;
+    case RMQ_FROM_FIRST: rc = rmq_admin_min_offset(rpc, c->topic, q->mq.qid, &off, err); break;
+    case RMQ_FROM_LAST: rc = rmq_admin_max_offset(rpc, c->topic, q->mq.qid, &off, err); break;
+    default: rc = rmq_admin_search_offset(rpc, c->topic, q->mq.qid, ts_ms, &off, err); break;
+    }
+    if (rc)
+        return rc;
+    q->next = q->acked = off;
+    q->committed = committed ? off : -1;
+    return 0;
+}
+
 int rmq_consumer_seek(struct rmq_consumer *c, enum rmq_from from, int64_t ts_ms, char *err)
 {
     for (int i = 0; i < c->nq; i++) {
-        struct queue *q = &c->q[i];
-        struct rmq_rpc *rpc = rmq_qset_rpc(c->qs, q->mq.broker);
-        if (!rpc)
-            return rmq_seterr(err, RMQ_ENOTFOUND, "no address known for broker %s", q->mq.broker);
-        int64_t off = 0;
-        int rc;
-        bool committed = false;
-        switch (from) {
-        case RMQ_FROM_COMMITTED:
-            rc = rmq_admin_query_offset(rpc, c->group, c->topic, q->mq.qid, &off, err);
-            committed = rc == 0;
-            if (rc == RMQ_RESP_QUERY_NOT_FOUND)
-                rc = rmq_admin_min_offset(rpc, c->topic, q->mq.qid, &off, err);
-            break;
-        case RMQ_FROM_FIRST: rc = rmq_admin_min_offset(rpc, c->topic, q->mq.qid, &off, err); break;
-        case RMQ_FROM_LAST: rc = rmq_admin_max_offset(rpc, c->topic, q->mq.qid, &off, err); break;
-        default: rc = rmq_admin_search_offset(rpc, c->topic, q->mq.qid, ts_ms, &off, err); break;
-        }
+        int rc = seek_one(c, c->q[i], from, ts_ms, err);
         if (rc)
             return rc;
-        q->next = q->acked = off;
-        q->committed = committed ? off : -1;
     }
     return 0;
+}
+
+/* ---- queues taken and released one by one (rebalance.h) ---- */
+
+int rmq_consumer_index(const struct rmq_consumer *c, const struct rmq_mq *mq)
+{
+    for (int i = 0; i < c->nq; i++)
+        if (c->q[i]->mq.qid == mq->qid && strcmp(c->q[i]->mq.broker, mq->broker) == 0)
+            return i;
+    return -1;
+}
+
+static struct queue *queue_of(struct rmq_consumer *c, const struct rmq_mq *mq, bool add)
+{
+    int qi = rmq_consumer_index(c, mq);
+    return qi >= 0 ? c->q[qi] : add ? add_queue(c, mq) : NULL;
+}
+
+static void activate(struct rmq_consumer *c, struct queue *q)
+{
+    if (q->done) {
+        q->done = false;
+        c->ndone--;
+    }
+    q->active = true;
+    q->link_warned = false;
+    if (c->started)
+        pull(q);
+}
+
+int rmq_consumer_take(struct rmq_consumer *c, const struct rmq_mq *mq, enum rmq_from from, int64_t ts_ms, char *err)
+{
+    struct queue *q = queue_of(c, mq, true);
+    if (q->active)
+        return 0;
+    int rc = seek_one(c, q, from, ts_ms, err);
+    if (rc == 0)
+        activate(c, q);
+    return rc;
+}
+
+int rmq_consumer_take_at(struct rmq_consumer *c, const struct rmq_mq *mq, int64_t offset, char *err)
+{
+    if (offset < 0)
+        return rmq_seterr(err, RMQ_EINVAL, "%s queue %d on %s: offset %lld is negative", c->topic, mq->qid, mq->broker,
+                          (long long)offset);
+    struct queue *q = queue_of(c, mq, true);
+    if (!q->active) {
+        q->next = q->acked = offset;
+        q->committed = -1;
+        activate(c, q);
+    }
+    return 0;
+}
+
+int rmq_consumer_release(struct rmq_consumer *c, const struct rmq_mq *mq, char *err)
+{
+    struct queue *q = queue_of(c, mq, false);
+    if (!q || !q->active)
+        return 0;
+    q->active = false;
+    ev_timer_stop(c->loop, &q->delay);
+    if (q->pulling)
+        rmq_rpc_cancel(&q->pull_call);   /* its reply, if any, is dropped unread */
+    q->pulling = false;
+    if (c->o.local_offsets)
+        return 0;
+    while (q->committing)   /* a periodic commit in flight: let it land first */
+        ev_run(c->loop, EVRUN_ONCE);
+    if (q->acked < 0 || q->acked == q->committed)
+        return 0;
+    bool was_in_commit = c->in_commit;
+    int saved_rc = c->commit_rc;
+    c->in_commit = true;   /* the error comes back here, not as a warning */
+    c->commit_rc = 0;
+    send_commit(q);
+    while (q->committing)
+        ev_run(c->loop, EVRUN_ONCE);
+    int rc = c->commit_rc;
+    if (rc)
+        rmq_seterr(err, rc, "%s", c->commit_err);
+    c->commit_rc = saved_rc;
+    c->in_commit = was_in_commit;
+    return rc;
+}
+
+bool rmq_consumer_active(const struct rmq_consumer *c, int qi)
+{
+    return qi >= 0 && qi < c->nq && c->q[qi]->active;
 }
 
 void rmq_consumer_start(struct rmq_consumer *c)
@@ -439,10 +551,10 @@ void rmq_consumer_start(struct rmq_consumer *c)
     c->started = true;
     ev_timer_start(c->loop, &c->commit_timer);
     for (int i = 0; i < c->nq; i++)
-        if (c->q[i].acked < 0)   /* never seeked: from 0 */
-            c->q[i].acked = 0;
+        if (c->q[i]->active && c->q[i]->acked < 0)   /* never seeked: from 0 */
+            c->q[i]->acked = 0;
     for (int i = 0; i < c->nq && !c->stopped; i++)
-        pull(&c->q[i]);
+        pull(c->q[i]);
 }
 
 void rmq_consumer_stop(struct rmq_consumer *c)
@@ -452,32 +564,35 @@ void rmq_consumer_stop(struct rmq_consumer *c)
     c->stopped = true;
     ev_timer_stop(c->loop, &c->commit_timer);
     for (int i = 0; i < c->nq; i++) {
-        ev_timer_stop(c->loop, &c->q[i].delay);
-        if (c->q[i].pulling)
-            rmq_rpc_cancel(&c->q[i].pull_call);
-        c->q[i].pulling = false;
+        struct queue *q = c->q[i];
+        ev_timer_stop(c->loop, &q->delay);
+        if (q->pulling)
+            rmq_rpc_cancel(&q->pull_call);
+        q->pulling = false;
     }
 }
 
 void rmq_consumer_ack(struct rmq_consumer *c, int qi, int64_t offset)
 {
-    if (qi >= 0 && qi < c->nq)
-        c->q[qi].acked = offset;
+    if (qi >= 0 && qi < c->nq && c->q[qi]->active)   /* a released queue is another's now */
+        c->q[qi]->acked = offset;
 }
 
-int64_t rmq_consumer_next(const struct rmq_consumer *c, int qi) { return c->q[qi].next; }
-int64_t rmq_consumer_acked(const struct rmq_consumer *c, int qi) { return c->q[qi].acked; }
+int64_t rmq_consumer_next(const struct rmq_consumer *c, int qi) { return c->q[qi]->next; }
+int64_t rmq_consumer_acked(const struct rmq_consumer *c, int qi) { return c->q[qi]->acked; }
 int rmq_consumer_count(const struct rmq_consumer *c) { return c->nq; }
-const struct rmq_mq *rmq_consumer_queue(const struct rmq_consumer *c, int qi) { return &c->q[qi].mq; }
+const struct rmq_mq *rmq_consumer_queue(const struct rmq_consumer *c, int qi) { return &c->q[qi]->mq; }
 
 void rmq_consumer_free(struct rmq_consumer *c)
 {
     if (!c)
         return;
     rmq_consumer_stop(c);
-    for (int i = 0; i < c->nq; i++)
-        if (c->q[i].committing)
-            rmq_rpc_cancel(&c->q[i].commit_call);
+    for (int i = 0; i < c->nq; i++) {
+        if (c->q[i]->committing)
+            rmq_rpc_cancel(&c->q[i]->commit_call);
+        free(c->q[i]);
+    }
     rmq_tag_filter_free(&c->filter);
     rmq_buf_free(&c->scratch);
     free(c->q);

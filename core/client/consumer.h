@@ -2,10 +2,14 @@
  * consumer.h — pulling one topic's queues, over all its brokers, for one consumer group.
  *
  * The queues are those of a queue set (qset.h: the topic's readable queues on every broker
- * of its route, or on the one broker of -b) when the consumer is made; each is pulled from
- * and committed to its own broker (rmq_qset_rpc by broker name). Queues are known to the
- * application by their index qi, 0..rmq_consumer_count()-1, in the set's order (broker
- * name, queue id); rmq_consumer_queue() says which {broker, queue id} an index is.
+ * of its route, or on the one broker of -b) when the consumer is made, plus any queue
+ * taken later (rmq_consumer_take: a queue the set gained in a refresh); each is pulled
+ * from and committed to its own broker (rmq_qset_rpc by broker name). Queues are known to
+ * the application by their index qi, 0..rmq_consumer_count()-1: first the set's order
+ * (broker name, queue id), then queues added later in the order they came. An index
+ * never changes or goes away (a queue that left the route is just not active);
+ * rmq_consumer_queue() says which {broker, queue id} an index is, rmq_consumer_index()
+ * the reverse.
  *
  * One pull loop per queue, on its broker's connection: PULL_MESSAGE (11) with the tag
  * expression in the request (PullSysFlag SUBSCRIPTION, so no heartbeat is needed), the
@@ -59,6 +63,7 @@ struct rmq_consumed {
     size_t keys_len;
     const char *msg_id;        /* UNIQ_KEY, or the offset message id when there is none */
     size_t msg_id_len;
+    const char *broker;        /* the queue's broker name (NULL when not known) */
 };
 
 /* Where a queue starts (rmq_consumer_seek). */
@@ -77,6 +82,10 @@ struct rmq_consumer_opts {
     int64_t suspend_ms;             /* long-poll hold; 0: 15000 */
     int64_t commit_interval_ms;     /* 0: 5000 */
     bool stop_at_end;               /* a queue is done at its first PULL_NOT_FOUND */
+    bool assigned_only;             /* no queue is pulled until rmq_consumer_take*() (a
+                                       rebalance decides which; else all are) */
+    bool local_offsets;             /* broadcasting: offsets stay with the application; no
+                                       UPDATE_CONSUMER_OFFSET, no commit flag on pulls */
     size_t max_body;                /* largest decompressed body; 0: 64 MiB */
     /* A message of queue index qi, in queue order per queue. Return 0 to go on, non-zero
      * to stop the consumer at once (the rest of this pull's messages are not delivered). */
@@ -104,6 +113,22 @@ struct rmq_consumer *rmq_consumer_new(struct rmq_qset *qs, const struct rmq_cons
  * RMQ_FROM_TIME. acked and committed start there too. 0 or an error (rpc.h convention). */
 int rmq_consumer_seek(struct rmq_consumer *c, enum rmq_from from, int64_t ts_ms, char *err);
 
+/* Queues one by one, for rebalancing (rebalance.h; with assigned_only), named by
+ * {broker, queue id} — a queue the consumer does not know yet is added (a new index):
+ * take      seeks the queue as rmq_consumer_seek does for all, then pulls it (once started);
+ * take_at   the same from a known offset (local offsets), nothing asked of the broker;
+ * release   stops pulling it: the pull in flight is forgotten (its reply is dropped, so
+ *           nothing more is delivered from it), acknowledgements for it are ignored from
+ *           now on, and its acknowledged offset is committed to its broker — this waits
+ *           for the broker's answer (runs the loop). 0 or the commit's error.
+ * A taken queue is a no-op to take again; releasing a queue not taken is a no-op. */
+int rmq_consumer_take(struct rmq_consumer *c, const struct rmq_mq *mq, enum rmq_from from, int64_t ts_ms,
+                      char *err);
+int rmq_consumer_take_at(struct rmq_consumer *c, const struct rmq_mq *mq, int64_t offset, char *err);
+int rmq_consumer_release(struct rmq_consumer *c, const struct rmq_mq *mq, char *err);
+/* Whether queue index qi is pulled now. */
+bool rmq_consumer_active(const struct rmq_consumer *c, int qi);
+
 /* Starts the pull loops. */
 void rmq_consumer_start(struct rmq_consumer *c);
 
@@ -111,7 +136,8 @@ void rmq_consumer_start(struct rmq_consumer *c);
  * nothing about them is acknowledged). Idempotent. */
 void rmq_consumer_stop(struct rmq_consumer *c);
 
-/* The application is done with every message of queue index qi before offset. */
+/* The application is done with every message of queue index qi before offset (ignored
+ * for a queue not taken). */
 void rmq_consumer_ack(struct rmq_consumer *c, int qi, int64_t offset);
 
 /* Sends UPDATE_CONSUMER_OFFSET for every queue whose acked offset is not yet committed and
@@ -125,6 +151,8 @@ int64_t rmq_consumer_acked(const struct rmq_consumer *c, int qi);
 /* How many queues, and which one an index is. */
 int rmq_consumer_count(const struct rmq_consumer *c);
 const struct rmq_mq *rmq_consumer_queue(const struct rmq_consumer *c, int qi);
+/* The index of {broker, queue id} (perm is not compared), -1 when the consumer has none. */
+int rmq_consumer_index(const struct rmq_consumer *c, const struct rmq_mq *mq);
 
 void rmq_consumer_free(struct rmq_consumer *c);
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char directives[] = "btkqoiTOsBS%";
+static const char directives[] = "btkqroiTOsBS%";
 
 int rmq_format_parse(struct rmq_format *f, const char *text, char *err)
 {
@@ -27,7 +27,7 @@ int rmq_format_parse(struct rmq_format *f, const char *text, char *err)
         if (ch == '%') {
             if (i + 1 == n || !strchr(directives, text[i + 1]) || text[i + 1] == 0) {
                 rmq_format_free(f);
-                return rmq_seterr(err, RMQ_EINVAL, "unknown directive '%%%.1s' in format (known: %%b %%t %%k %%q %%o %%i %%T %%O %%s %%B %%S %%%%)",
+                return rmq_seterr(err, RMQ_EINVAL, "unknown directive '%%%.1s' in format (known: %%b %%t %%k %%q %%r %%o %%i %%T %%O %%s %%B %%S %%%%)",
                                   i + 1 < n ? text + i + 1 : "");
             }
             f->spec[o++] = '%';
@@ -86,6 +86,7 @@ void rmq_format_render(struct rmq_buf *out, const struct rmq_format *f, const st
         case 'k': if (c->keys) rmq_buf_add(out, c->keys, c->keys_len); break;
         case 'T': if (c->tags) rmq_buf_add(out, c->tags, c->tags_len); break;
         case 'q': rmq_buf_printf(out, "%d", (int)m->queue_id); break;
+        case 'r': if (c->broker) rmq_buf_addstr(out, c->broker); break;
         case 'o': rmq_buf_printf(out, "%" PRId64, m->queue_offset); break;
         case 'i': rmq_buf_add(out, c->msg_id, c->msg_id_len); break;
         case 'O': add_offset_id(out, m); break;
@@ -230,6 +231,10 @@ void rmq_format_json(struct rmq_buf *out, const struct rmq_consumed *c)
     const struct rmq_msg *m = c->m;
     rmq_buf_addstr(out, "{\"topic\":");
     rmq_json_string(out, m->topic, m->topic_len);
+    if (c->broker) {
+        rmq_buf_addstr(out, ",\"brokerName\":");
+        rmq_json_string(out, c->broker, strlen(c->broker));
+    }
     rmq_buf_printf(out, ",\"queueId\":%d,\"queueOffset\":%" PRId64 ",\"msgId\":", (int)m->queue_id, m->queue_offset);
     rmq_json_string(out, c->msg_id, c->msg_id_len);
     rmq_buf_addstr(out, ",\"offsetMsgId\":\"");

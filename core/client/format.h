@@ -3,13 +3,15 @@
  * and JSON lines. Output goes into a buffer; the caller writes it.
  *
  * Format directives (rmq consume --format):
- *   %b body       %t topic          %k keys         %q queue id     %o queue offset
- *   %i msg id     %T tag            %O offset msg id %s body size   %B born time (ms)
+ *   %b body       %t topic          %k keys         %q queue id     %r broker name
+ *   %o queue offset  %i msg id     %T tag          %O offset msg id  %s body size
+ *   %B born time (ms)
  *   %S store time (ms)              %% a percent sign
  * Escapes: \n newline, \t tab, \r carriage return, \0 a NUL byte, \\ a backslash.
  * A missing tag or keys prints as nothing.
  *
- * JSON: one object per message, compact, keys topic, queueId, queueOffset, msgId,
+ * JSON: one object per message, compact, keys topic, brokerName (the queue's, when known),
+ * queueId, queueOffset, msgId,
  * offsetMsgId, tags, keys (tags/keys only when present), bornTimestamp, storeTimestamp,
  * bornHost, storeHost, reconsumeTimes, sysFlag, properties (an object of every property),
  * body (a string; bytes that are not UTF-8 become U+FFFD).

@@ -38,9 +38,10 @@ void rmq_uniq_init(struct rmq_uniq_gen *g, const uint8_t ip[4], uint32_t pid, ui
     g->counter = 0;
 }
 
-void rmq_uniq_init_local(struct rmq_uniq_gen *g)
+void rmq_local_ipv4(uint8_t ip[4])
 {
-    uint8_t ip[4] = {127, 0, 0, 1};
+    static const uint8_t loopback[4] = {127, 0, 0, 1};
+    memcpy(ip, loopback, 4);
     struct ifaddrs *ifs;
     if (getifaddrs(&ifs) == 0) {
         for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
@@ -51,6 +52,12 @@ void rmq_uniq_init_local(struct rmq_uniq_gen *g)
         }
         freeifaddrs(ifs);
     }
+}
+
+void rmq_uniq_init_local(struct rmq_uniq_gen *g)
+{
+    uint8_t ip[4];
+    rmq_local_ipv4(ip);
     uint32_t hash;
     if (getrandom(&hash, sizeof hash, GRND_NONBLOCK) != (ssize_t)sizeof hash)
         hash = (uint32_t)time(NULL) * 2654435761u ^ (uint32_t)getpid();

@@ -27,6 +27,10 @@ struct rmq_uniq_gen {
     uint16_t counter;
 };
 
+/* The first non-loopback IPv4 address of the host, 127.0.0.1 when there is none (what
+ * message ids and client ids carry). */
+void rmq_local_ipv4(uint8_t ip[4]);
+
 /* A generator with the given fixed parts (for tests and for callers that know their IP). */
 void rmq_uniq_init(struct rmq_uniq_gen *g, const uint8_t ip[4], uint32_t pid, uint32_t hash);
 /* A generator for this process: the first non-loopback IPv4 address of the host (127.0.0.1

@@ -4,6 +4,7 @@
 #include "client/qset.h"
 
 #include "client/admin.h"
+#include "client/admin_tools.h"
 #include "proto/codes.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -40,6 +41,8 @@ struct rmq_qset {
     int64_t last_us;
     void (*on_change)(void *arg);
     void *arg;
+    rmq_rpc_request_fn on_request;   /* set on every broker's rpc, present and future */
+    void *request_arg;
 };
 
 static struct rmq_qset *qset_new(struct ev_loop *loop, const char *topic, enum rmq_qset_use use)
@@ -84,6 +87,16 @@ static void set_broker(struct rmq_qset *qs, const char *name, const char *addr_t
     }
     snprintf(b->addr, sizeof b->addr, "%s", addr_text);
     b->rpc = rmq_rpc_new(qs->loop, addr);
+    if (qs->on_request)
+        rmq_rpc_on_request(b->rpc, qs->on_request, qs->request_arg);
+}
+
+void rmq_qset_on_request(struct rmq_qset *qs, rmq_rpc_request_fn fn, void *arg)
+{
+    qs->on_request = fn;
+    qs->request_arg = arg;
+    for (size_t i = 0; i < qs->nb; i++)
+        rmq_rpc_on_request(qs->brokers[i].rpc, fn, arg);
 }
 
 struct rmq_qset *rmq_qset_new_direct(struct ev_loop *loop, const struct rmq_addr *addr, const char *topic,
@@ -116,6 +129,19 @@ const struct rmq_mq *rmq_qset_queues(const struct rmq_qset *qs) { return qs->mqs
 bool rmq_qset_from_default(const struct rmq_qset *qs) { return qs->from_default; }
 struct ev_loop *rmq_qset_loop(const struct rmq_qset *qs) { return qs->loop; }
 const char *rmq_qset_topic(const struct rmq_qset *qs) { return qs->topic; }
+
+size_t rmq_qset_brokers(const struct rmq_qset *qs, const char **names, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < qs->n; i++) {
+        if (k > 0 && strcmp(names[k - 1], qs->mqs[i].broker) == 0)
+            continue;   /* the queues are sorted by broker name */
+        if (k == max)
+            return k;
+        names[k++] = qs->mqs[i].broker;
+    }
+    return k;
+}
 
 struct rmq_rpc *rmq_qset_rpc(struct rmq_qset *qs, const char *broker)
 {
@@ -202,6 +228,20 @@ static int load_ns(struct rmq_qset *qs, char *err)
     return 0;
 }
 
+/* A direct subscribe set names its broker as the broker names itself (its topic stats say),
+ * as a route would: consumers of one group that reach the broker by different addresses
+ * (unix:/…, 127.0.0.1:…) then see the same queues, and locally kept offsets are filed
+ * under the broker's name. The address stays the name when the broker does not say. */
+static void learn_name(struct rmq_qset *qs, struct qbroker *b)
+{
+    struct rmq_queue_stat *rows = NULL;
+    size_t n = 0;
+    char err[RMQ_ERRLEN];
+    if (rmq_admin_tools_topic_stats(b->rpc, qs->topic, &rows, &n, err) == 0 && n > 0 && rows[0].broker[0])
+        snprintf(b->name, sizeof b->name, "%s", rows[0].broker);
+    free(rows);
+}
+
 static int load_direct(struct rmq_qset *qs, char *err)
 {
     struct qbroker *b = &qs->brokers[0];
@@ -222,6 +262,8 @@ static int load_direct(struct rmq_qset *qs, char *err)
     } else {
         return rc;
     }
+    if (qs->use == RMQ_QSET_SUBSCRIBE)
+        learn_name(qs, b);
     if (count < 1)
         return rmq_seterr(err, RMQ_ENOTFOUND, "topic '%s' has no %s queues on %s", qs->topic,
                           qs->use == RMQ_QSET_PUBLISH ? "write" : "read", b->name);

@@ -12,8 +12,9 @@
  *     fails (no name server, topic gone) keeps the last list — a broker that died stays
  *     in it until the name servers drop it, and fault.h steers producers around it;
  *   one broker (rmq_qset_new_direct, the -b option) — the broker's own topic table
- *     (GET_ALL_TOPIC_CONFIG); the broker is named by its address ("127.0.0.1:10911"),
- *     and nothing is refreshed.
+ *     (GET_ALL_TOPIC_CONFIG); the broker is named by its address ("127.0.0.1:10911") —
+ *     for subscribing by the name it gives in its topic stats when it gives one — and
+ *     nothing is refreshed.
  *
  * Queues are {broker name, queue id} (route.h struct rmq_mq), sorted in Java's MessageQueue
  * order; rmq_qset_rpc() gives the connection to a broker name's master. An rpc stays valid
@@ -61,10 +62,17 @@ size_t rmq_qset_count(const struct rmq_qset *qs);
 const struct rmq_mq *rmq_qset_queues(const struct rmq_qset *qs);
 /* The rpc to broker's master, or NULL when the set knows no master for that name. */
 struct rmq_rpc *rmq_qset_rpc(struct rmq_qset *qs, const char *broker);
+/* The distinct broker names of the queues, in order, into names (room for max; the
+ * strings live until the next refresh). Returns how many. */
+size_t rmq_qset_brokers(const struct rmq_qset *qs, const char **names, size_t max);
 /* True while the queues are TBW102's (the topic does not exist yet). */
 bool rmq_qset_from_default(const struct rmq_qset *qs);
 struct ev_loop *rmq_qset_loop(const struct rmq_qset *qs);
 const char *rmq_qset_topic(const struct rmq_qset *qs);
+
+/* Hands requests from the servers (rpc.h rmq_rpc_on_request) to fn, on the connection to
+ * every broker of the set, including those a later refresh adds; fn NULL: no handler. */
+void rmq_qset_on_request(struct rmq_qset *qs, rmq_rpc_request_fn fn, void *arg);
 
 /* Starts the periodic refresh (name-server sets only; a no-op for direct ones). on_change
  * (may be NULL) runs from the loop after a refresh changed the queue list. */

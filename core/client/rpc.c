@@ -22,6 +22,8 @@ struct rmq_rpc {
     struct rmq_addr addr;
     char peer[RMQ_ADDR_TEXTLEN];
     struct rmq_buf out;         /* scratch for encoding a request */
+    rmq_rpc_request_fn on_request;
+    void *request_arg;
     /* connect_wait state */
     bool connect_done;
     int connect_status;
@@ -69,6 +71,38 @@ static void on_close(void *arg, struct rmq_client *cl, int reason, const char *w
     rmq_debug("client: connection to %s closed: %s", r->peer, why ? why : "");
 }
 
+/* A request from the server: hand it to the handler, answer unless it is oneway. */
+static void on_server_request(void *arg, struct rmq_client *cl, const uint8_t *frame, size_t len)
+{
+    struct rmq_rpc *r = arg;
+    struct rmq_cmd req = {0};
+    char err[RMQ_ERRLEN];
+    if (rmq_cmd_decode(frame, len, &req, err)) {
+        rmq_debug("client: undecodable request from %s dropped: %s", r->peer, err);
+        rmq_cmd_free(&req);
+        return;
+    }
+    int code = r->on_request ? r->on_request(r->request_arg, r, &req) : -1;
+    if (!rmq_cmd_is_oneway(&req)) {
+        struct rmq_cmd resp;
+        rmq_cmd_init_response(&resp, &req, code >= 0 ? code : RMQ_RESP_REQUEST_CODE_NOT_SUPPORTED, NULL);
+        if (code < 0)
+            rmq_cmd_set_remark(&resp, "request type %d not supported", (int)req.code);
+        struct rmq_buf out = {0};
+        if (rmq_cmd_encode(&resp, &out) == 0)
+            rmq_client_send(cl, out.data, out.len);
+        rmq_buf_free(&out);
+        rmq_cmd_free(&resp);
+    }
+    rmq_cmd_free(&req);
+}
+
+void rmq_rpc_on_request(struct rmq_rpc *r, rmq_rpc_request_fn fn, void *arg)
+{
+    r->on_request = fn;
+    r->request_arg = arg;
+}
+
 struct rmq_rpc *rmq_rpc_new(struct ev_loop *loop, const struct rmq_addr *a)
 {
     struct rmq_rpc *r = calloc(1, sizeof *r);
@@ -81,6 +115,7 @@ struct rmq_rpc *rmq_rpc_new(struct ev_loop *loop, const struct rmq_addr *a)
         .frame_opaque = rmq_frame_opaque,
         .on_connect = on_connect,
         .on_close = on_close,
+        .on_request = on_server_request,
         .arg = r,
     };
     r->cl = rmq_client_new(loop, &o);

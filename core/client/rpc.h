@@ -56,6 +56,12 @@ struct rmq_rpc_call {
     int32_t opaque_;        /* private */
 };
 
+/* A request the server sent on our connection (NOTIFY_CONSUMER_IDS_CHANGED …), decoded.
+ * Returns the response code to answer with when the request is not oneway (Java's client
+ * answers what it handles with SUCCESS). Runs from the connection's read callback: it must
+ * not wait for replies (schedule the work instead). */
+typedef int (*rmq_rpc_request_fn)(void *arg, struct rmq_rpc *r, const struct rmq_cmd *req);
+
 /* Reads the opaque and the response flag of a whole frame (length prefix included): the
  * ROCKETMQ form at its fixed offsets, the JSON form by decoding the header. 0 or
  * RMQ_EINVAL. This is the frame_opaque function net/client.h wants. */
@@ -66,6 +72,10 @@ struct rmq_rpc *rmq_rpc_new(struct ev_loop *loop, const struct rmq_addr *a);
 /* Closes the connection (pending calls fail with RMQ_ECLOSED, their callbacks run) and
  * frees. NULL is fine. */
 void rmq_rpc_free(struct rmq_rpc *r);
+
+/* Handles requests from the server. Without a handler (or fn NULL) they are dropped, and
+ * answered REQUEST_CODE_NOT_SUPPORTED unless oneway. */
+void rmq_rpc_on_request(struct rmq_rpc *r, rmq_rpc_request_fn fn, void *arg);
 
 struct ev_loop *rmq_rpc_loop(const struct rmq_rpc *r);
 /* The server as text ("127.0.0.1:10911", "unix:/run/rmq.sock"), for messages. */
