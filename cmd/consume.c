@@ -507,7 +507,8 @@ static int run(struct cons *s, struct rmq_consumer_opts *co, const char *group)
     }
     while (rc == 0 && !s->stop && !s->failed && !s->interrupted)
         ev_run(s->loop, EVRUN_ONCE);
-    rmq_qset_watch(s->qs, NULL, NULL);
+    if (s->rb)
+        rmq_qset_watch(s->qs, NULL, NULL);   /* nothing to rebalance any more */
     rmq_rebalance_stop(s->rb);
     rmq_consumer_stop(s->c);
     if (s->fifo)

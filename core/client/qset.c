@@ -36,6 +36,7 @@ struct rmq_qset {
     bool from_default;
     /* refresh */
     bool watching;
+    int64_t refresh_ms;           /* RMQ_QSET_REFRESH_MS, or $RMQ_QSET_REFRESH_MS (tests) */
     ev_timer timer;
     struct rmq_ns_op op;
     int64_t last_us;
@@ -297,7 +298,7 @@ static void arm(struct rmq_qset *qs, int64_t ms)
 static void on_route(void *arg, int rc, const struct rmq_topic_route *r, const char *err)
 {
     struct rmq_qset *qs = arg;
-    arm(qs, RMQ_QSET_REFRESH_MS);
+    arm(qs, qs->refresh_ms);
     if (rc) {
         /* a topic still waiting for auto-creation is not an error; the rest is kept quiet
          * too (debug): the last list stays and sends say what fails */
@@ -325,7 +326,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     struct rmq_qset *qs = w->data;
     qs->last_us = rmq_mono_us();
     if (!rmq_ns_route_async(qs->ns, qs->topic, &qs->op, on_route, qs))
-        arm(qs, RMQ_QSET_REFRESH_MS);
+        arm(qs, qs->refresh_ms);
 }
 
 void rmq_qset_watch(struct rmq_qset *qs, void (*on_change)(void *arg), void *arg)
@@ -335,9 +336,11 @@ void rmq_qset_watch(struct rmq_qset *qs, void (*on_change)(void *arg), void *arg
     if (!qs->ns || qs->watching)
         return;
     qs->watching = true;
+    const char *env = getenv("RMQ_QSET_REFRESH_MS");
+    qs->refresh_ms = env && atoll(env) > 0 ? atoll(env) : RMQ_QSET_REFRESH_MS;
     ev_timer_init(&qs->timer, on_timer, 0., 0.);
     qs->timer.data = qs;
-    arm(qs, RMQ_QSET_REFRESH_MS);
+    arm(qs, qs->refresh_ms);
 }
 
 void rmq_qset_refresh_soon(struct rmq_qset *qs)

@@ -7,7 +7,8 @@
  *     master address of each broker name; a route the name servers do not know is, for
  *     publishing, taken from TBW102's (the broker then creates the topic on the first
  *     send, PROTOCOL §7.3). The route is asked again every RMQ_QSET_REFRESH_MS (30 s,
- *     Java's pollNameServerInterval) and soon after a failure (rmq_qset_refresh_soon, at
+ *     Java's pollNameServerInterval; the environment variable of that name overrides it,
+ *     for tests) and soon after a failure (rmq_qset_refresh_soon, at
  *     most once a second); when the queue list changes on_change runs. A refresh that
  *     fails (no name server, topic gone) keeps the last list — a broker that died stays
  *     in it until the name servers drop it, and fault.h steers producers around it;

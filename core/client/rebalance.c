@@ -60,14 +60,20 @@ struct rmq_rebalance {
     ev_timer periodic, soon, beat;
 };
 
-/* The topic's broker names, in order (*names: free()). */
-static size_t broker_names(struct rmq_rebalance *rb, const char ***names)
+/* The topic's broker names, in order, copied (heartbeats and member lists run the loop, and
+ * a route refresh meanwhile may replace the set's queue list). *names: free(). */
+static size_t broker_names(struct rmq_rebalance *rb, char (**names)[RMQ_NAME_MAX])
 {
     size_t max = rmq_qset_count(rb->o.qs);
+    const char **v = malloc((max ? max : 1) * sizeof *v);
     *names = malloc((max ? max : 1) * sizeof **names);
-    if (!*names)
+    if (!v || !*names)
         rmq_panic("out of memory");
-    return rmq_qset_brokers(rb->o.qs, *names, max);
+    size_t n = rmq_qset_brokers(rb->o.qs, v, max);
+    for (size_t i = 0; i < n; i++)
+        snprintf((*names)[i], sizeof (*names)[i], "%s", v[i]);
+    free(v);
+    return n;
 }
 
 static void warn(struct rmq_rebalance *rb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -87,7 +93,7 @@ static void warn(struct rmq_rebalance *rb, const char *fmt, ...)
 /* Heartbeats to every broker of the topic: 0 when at least one took it. */
 static int heartbeat_all(struct rmq_rebalance *rb, char *err)
 {
-    const char **names;
+    char (*names)[RMQ_NAME_MAX];
     size_t nb = broker_names(rb, &names);
     int ok = 0, first_rc = 0;
     for (size_t i = 0; i < nb; i++) {
@@ -114,7 +120,7 @@ static int heartbeat_all(struct rmq_rebalance *rb, char *err)
 /* The member list from the first broker of the topic, by name, that answers. */
 static int members(struct rmq_rebalance *rb, char ***ids, int *n, char *err)
 {
-    const char **names;
+    char (*names)[RMQ_NAME_MAX];
     size_t nb = broker_names(rb, &names);
     int rc = rmq_seterr(err, RMQ_ENOTFOUND, "topic %s has no broker", rb->topic);
     for (size_t i = 0; i < nb; i++) {
@@ -336,7 +342,7 @@ int rmq_rebalance_leave(struct rmq_rebalance *rb, char *err)
 {
     rmq_rebalance_stop(rb);
     int first = 0;
-    const char **names;
+    char (*names)[RMQ_NAME_MAX];
     size_t nb = broker_names(rb, &names);
     for (size_t i = 0; i < nb; i++) {
         char e[RMQ_ERRLEN];
