@@ -40,6 +40,7 @@ route_lacks() { ! route "$1" "${3:-$NSADDR}" | grep -q "$2"; }
   assert_status 0
   # registration follows the topic change (not the 30 s period)
   wait_for route_has RouteTopic broker-b
+  wait_for route_has RouteTopic broker-a
   body=$(route RouteTopic)
   echo "$body" | jq -e '.queueDatas | length == 2'
   echo "$body" | jq -e '.brokerDatas | length == 2'
