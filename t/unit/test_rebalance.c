@@ -107,6 +107,11 @@ static void queues_sort_by_broker_then_id(void **state)
     const char *ids[] = {"2", "1"};
     assert_string_equal(share("1", ids, 2, mqs, 8), "broker-a:0,broker-a:1,broker-a:2,broker-a:3");
     assert_string_equal(share("2", ids, 2, mqs, 8), "broker-b:0,broker-b:1,broker-b:2,broker-b:3");
+    /* three members: a run may cross from one broker to the next */
+    const char *three[] = {"3", "2", "1"};
+    assert_string_equal(share("1", three, 3, mqs, 8), "broker-a:0,broker-a:1,broker-a:2");
+    assert_string_equal(share("2", three, 3, mqs, 8), "broker-a:3,broker-b:0,broker-b:1");
+    assert_string_equal(share("3", three, 3, mqs, 8), "broker-b:2,broker-b:3");
     /* the inputs are left as they were */
     assert_string_equal(mqs[0].broker, "broker-b");
     assert_int_equal(mqs[0].qid, 3);
