@@ -55,6 +55,26 @@ load test_helper
   [[ " ${COMPREPLY[*]} " == *" --scenario "* ]]
 }
 
+@test "bash completion offers topic and group names from the running broker" {
+  start_broker
+  "$RMQ" topic create TopicCompl -b "$UNIX" >/dev/null
+  "$RMQ" group update gCompl -b "$UNIX" >/dev/null
+  PATH="$(dirname "$RMQ"):$PATH"
+  source "$BATS_TEST_DIRNAME/../completions/rmq.bash"
+  complete -p rmq | grep -q -- "-F _rmq"
+  COMP_WORDS=(rmq consume -b "$UNIX" TopicC); COMP_CWORD=4; _rmq
+  [ "${COMPREPLY[*]}" = TopicCompl ]
+  COMP_WORDS=(rmq consume -b "$UNIX" -g gC); COMP_CWORD=5; _rmq
+  [ "${COMPREPLY[*]}" = gCompl ]
+  COMP_WORDS=(rmq topic status -b "$UNIX" TopicC); COMP_CWORD=5; _rmq
+  [ "${COMPREPLY[*]}" = TopicCompl ]
+  COMP_WORDS=(rmq group delete -b "$UNIX" gC); COMP_CWORD=5; _rmq
+  [ "${COMPREPLY[*]}" = gCompl ]
+  # nothing reachable: no names, no error, files as before
+  COMP_WORDS=(rmq consume -b "unix:$T/none.sock" -g gC); COMP_CWORD=5; _rmq
+  [ "${#COMPREPLY[@]}" -eq 0 ]
+}
+
 @test "stdout write errors fail the command (but a closed pipe does not)" {
   run bash -c "'$RMQ' --list-cmds > /dev/full"
   [ "$status" -ne 0 ]

@@ -211,7 +211,17 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   assert_contains "code=17"
   run "$TT" request "unix:$SOCK" 208 consumerGroup=g --show-body
   assert_contains '{"brokerName":"broker-a","queueId":1,"topic":"TopicTest"}:{"brokerOffset":2,"consumerOffset":1,'
+  "$TT" request "unix:$SOCK" 11 consumerGroup=g topic=TopicTest queueId=1 queueOffset=0 maxMsgNums=32 \
+    sysFlag=0 commitOffset=0 suspendTimeoutMillis=0 subscription='*' subVersion=0 >/dev/null
   run "$TT" request "unix:$SOCK" 28 --show-body
   assert_contains '"commitLogMaxOffset":"'
-  assert_contains '"brokerVersionDesc":"V4_9_8"' 
+  assert_contains '"brokerVersionDesc":"V4_9_8"'
+  # the counters clusterList and brokerStatus show
+  assert_contains '"msgPutTotalTodayNow":"2"'
+  assert_contains '"msgGetTotalTodayNow":"2"'
+  assert_contains '"putMessageTimesTotal":"2"'
+  assert_contains '"scheduleMessageOffset_18":"0,0"'
+  [[ "$output" =~ \"earliestMessageTimeStamp\":\"1[0-9]{12}\" ]]
+  [[ "$output" =~ \"commitLogDiskRatio\":\"0\.[0-9]{4}\" ]]
+  [[ "$output" =~ \"putTps\":\"[0-9.]+\ [0-9.]+\ [0-9.]+\" ]]
 }

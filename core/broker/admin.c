@@ -8,7 +8,9 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/os.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,19 +426,81 @@ void rmq_handle_consume_stats(struct rmq_broker *b, struct rmq_conn *c, const st
 }
 
 /* GET_BROKER_RUNTIME_INFO (28): a KVTable of the figures tools show (PROTOCOL §2.12). */
+/* One "key":"value" member of a KVTable body (values are strings there). */
+static void kv(struct rmq_buf *out, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void kv(struct rmq_buf *out, const char *key, const char *fmt, ...)
+{
+    char val[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(val, sizeof val, fmt, ap);
+    va_end(ap);
+    if (out->len && out->data[out->len - 1] != '{')
+        rmq_buf_addstr(out, ",");
+    rmq_json_put_str(out, key, strlen(key));
+    rmq_buf_addstr(out, ":");
+    rmq_json_put_str(out, val, strlen(val));
+}
+
+/* The keys mqadmin clusterList and brokerStatus read (PROTOCOL §2.12), from the broker's
+ * own counters; the thread-pool and timer keys are 0: rmq has no such queues. */
 void rmq_handle_runtime_info(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
+    const struct rmq_stats *st = &b->stats;
     int64_t min = rmq_store_min_phys(b->store), max = rmq_store_written(b->store);
+    int64_t now = rmq_now_ms(), up = (now - b->boot_ms) / 1000, earliest = 0;
+    struct rmq_msg m;
+    if (max > min && rmq_store_read(b->store, min, &m, RMQ_MSG_CHECK_NONE, NULL) > 0)
+        earliest = m.store_ts;
+    const char *root = b->conf->store.root_dir, *cl = b->conf->store.commitlog_dir;
+    char cq[PATH_MAX + 16];
+    snprintf(cq, sizeof cq, "%s/consumequeue", root);
     struct rmq_buf body = {0};
-    rmq_buf_printf(&body,
-                   "{\"table\":{\"brokerVersionDesc\":\"V4_9_8\",\"brokerActive\":\"true\","
-                   "\"commitLogMinOffset\":\"%lld\",\"commitLogMaxOffset\":\"%lld\","
-                   "\"remainHowManyDataToFlush\":\"%lld\",\"putTps\":\"0.0 0.0 0.0\","
-                   "\"getTransferedTps\":\"0.0 0.0 0.0\",\"getTransferredTps\":\"0.0 0.0 0.0\","
-                   "\"pageCacheLockTimeMills\":\"0\",\"sendThreadPoolQueueSize\":\"0\","
-                   "\"sendThreadPoolQueueHeadWaitTimeMills\":\"0\",\"pullThreadPoolQueueSize\":\"0\","
-                   "\"pullThreadPoolQueueHeadWaitTimeMills\":\"0\",\"bootTimestamp\":\"%lld\"}}",
-                   (long long)min, (long long)max, (long long)(max - rmq_store_flushed(b->store)),
-                   (long long)b->boot_ms);
+    rmq_buf_addstr(&body, "{\"table\":{");
+    kv(&body, "brokerVersionDesc", "V4_9_8");
+    kv(&body, "brokerActive", "true");
+    kv(&body, "bootTimestamp", "%lld", (long long)b->boot_ms);
+    kv(&body, "runtime", "[ %lld days, %lld hours, %lld minutes, %lld seconds ]", (long long)(up / 86400),
+       (long long)(up / 3600 % 24), (long long)(up / 60 % 60), (long long)(up % 60));
+    kv(&body, "putTps", "%.1f %.1f %.1f", rmq_stats_put_tps(st, 10), rmq_stats_put_tps(st, 60),
+       rmq_stats_put_tps(st, 600));
+    char get[96];
+    snprintf(get, sizeof get, "%.1f %.1f %.1f", rmq_stats_get_tps(st, 10), rmq_stats_get_tps(st, 60),
+             rmq_stats_get_tps(st, 600));
+    kv(&body, "getTransferredTps", "%s", get);
+    kv(&body, "getTransferedTps", "%s", get);   /* 4.x tools' spelling */
+    kv(&body, "msgPutTotalYesterdayMorning", "%lld", (long long)st->put_yesterday_morning);
+    kv(&body, "msgPutTotalTodayMorning", "%lld", (long long)st->put_today_morning);
+    kv(&body, "msgPutTotalTodayNow", "%lld", (long long)st->put_msgs);
+    kv(&body, "msgGetTotalYesterdayMorning", "%lld", (long long)st->get_yesterday_morning);
+    kv(&body, "msgGetTotalTodayMorning", "%lld", (long long)st->get_today_morning);
+    kv(&body, "msgGetTotalTodayNow", "%lld", (long long)st->get_msgs);
+    kv(&body, "putMessageTimesTotal", "%lld", (long long)st->put_msgs);
+    kv(&body, "putMessageSizeTotal", "%lld", (long long)st->put_bytes);
+    kv(&body, "putMessageAverageSize", "%.1f", st->put_msgs ? (double)st->put_bytes / (double)st->put_msgs : 0.0);
+    kv(&body, "putMessageFailedTimes", "%lld", (long long)st->put_failed);
+    kv(&body, "earliestMessageTimeStamp", "%lld", (long long)earliest);
+    kv(&body, "commitLogMinOffset", "%lld", (long long)min);
+    kv(&body, "commitLogMaxOffset", "%lld", (long long)max);
+    kv(&body, "remainHowManyDataToFlush", "%lld", (long long)(max - rmq_store_flushed(b->store)));
+    kv(&body, "dispatchBehindBytes", "0");
+    kv(&body, "commitLogDiskRatio", "%.4f", rmq_os_disk_used(cl && *cl ? cl : root) / 100.0);
+    kv(&body, "consumeQueueDiskRatio", "%.4f", rmq_os_disk_used(cq) / 100.0);
+    static const char *const zero[] = {
+        "pageCacheLockTimeMills", "sendThreadPoolQueueSize", "sendThreadPoolQueueHeadWaitTimeMills",
+        "pullThreadPoolQueueSize", "pullThreadPoolQueueHeadWaitTimeMills", "ackThreadPoolQueueSize",
+        "ackThreadPoolQueueHeadWaitTimeMills", "queryThreadPoolQueueSize", "queryThreadPoolQueueHeadWaitTimeMills",
+        "timerReadBehind", "timerOffsetBehind", "timerCongestNum", "timerEnqueueTps", "timerDequeueTps",
+    };
+    for (size_t i = 0; i < sizeof zero / sizeof *zero; i++)
+        kv(&body, zero[i], "0");
+    for (int level = 1; level <= b->conf->store.delay_levels; level++) {
+        const struct rmq_cq *q = rmq_store_queue(b->store, RMQ_SCHEDULE_TOPIC, level - 1);
+        int64_t done = rmq_delay_table_get(b->delay_offsets, level);
+        char key[48];
+        snprintf(key, sizeof key, "scheduleMessageOffset_%d", level);
+        kv(&body, key, "%lld,%lld", (long long)(done < 0 ? 0 : done), (long long)(q ? q->max_offset : 0));
+    }
+    rmq_buf_addstr(&body, "}}");
     reply_body(c, req, &body);
 }

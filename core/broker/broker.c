@@ -174,6 +174,7 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
     if (b->parked)
         rmq_broker_wake_pulls(b, true);
     rmq_schedule_tick(b, now);
+    rmq_stats_tick(&b->stats, now);
     if (now >= b->next_offsets_save) {   /* flushConsumerOffsetInterval */
         save_offsets(b);
         rmq_schedule_save(b);

@@ -9,6 +9,7 @@
 #include "broker/groups.h"
 #include "broker/locks.h"
 #include "broker/register.h"
+#include "broker/stats.h"
 #include "broker/topics.h"
 #include "net/conn.h"
 #include "net/server.h"
@@ -38,6 +39,7 @@ struct rmq_broker {
     struct rmq_store *store;
     struct rmq_topics topics;
     struct rmq_groups groups;
+    struct rmq_stats stats;       /* message counters for runtime info */
     struct rmq_locks locks;       /* orderly consumers' queue locks */
     struct rmq_offset_table *offsets;
     bool offsets_dirty;

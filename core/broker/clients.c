@@ -5,6 +5,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,8 @@ static int read_groups(const json_t *arr, char ***out, bool **bcast, int *n)
     *out = calloc(k ? k : 1, sizeof **out);
     if (bcast)
         *bcast = calloc(k ? k : 1, sizeof **bcast);
+    if (!*out || (bcast && !*bcast))
+        return -ENOMEM;
     for (size_t i = 0; i < k; i++) {
         const char *g = json_string_value(json_object_get(json_array_get(arr, i), "groupName"));
         if (!g || !*g || strlen(g) > 255)
@@ -59,7 +62,9 @@ static int read_groups(const json_t *arr, char ***out, bool **bcast, int *n)
             (*bcast)[*n] = (json_is_string(mm) && !strcmp(json_string_value(mm), "BROADCASTING")) ||
                            (json_is_integer(mm) && json_integer_value(mm) == 0);
         }
-        (*out)[(*n)++] = strdup(g);
+        if (!((*out)[*n] = strdup(g)))
+            return -ENOMEM;
+        (*n)++;
     }
     return 0;
 }
@@ -72,35 +77,52 @@ static struct rmq_client_entry **find(struct rmq_clients *t, struct rmq_conn *c)
     return pp;
 }
 
+void rmq_heartbeat_free(struct rmq_heartbeat *hb)
+{
+    free_groups(hb->consumer_groups, hb->nconsumer);
+    free(hb->broadcast);
+    free_groups(hb->producer_groups, hb->nproducer);
+    memset(hb, 0, sizeof *hb);
+}
+
+int rmq_heartbeat_parse(const uint8_t *body, size_t len, struct rmq_heartbeat *hb, char *err)
+{
+    memset(hb, 0, sizeof *hb);
+    json_t *root = rmq_json_parse_lenient((const char *)body, len, "heartbeat body", err);
+    if (!root)
+        return RMQ_EINVAL;
+    const char *id = json_string_value(json_object_get(root, "clientID"));
+    bool id_ok = id && *id && strlen(id) < sizeof hb->client_id;
+    if (id_ok)   /* copied: the JSON goes away below */
+        snprintf(hb->client_id, sizeof hb->client_id, "%s", id);
+    int bad = !id_ok ||
+              read_groups(json_object_get(root, "consumerDataSet"), &hb->consumer_groups, &hb->broadcast,
+                          &hb->nconsumer) ||
+              read_groups(json_object_get(root, "producerDataSet"), &hb->producer_groups, NULL, &hb->nproducer);
+    json_decref(root);
+    if (bad) {   /* read_groups leaves what it read so far counted: free it all */
+        rmq_heartbeat_free(hb);
+        return rmq_seterr(err, RMQ_EINVAL, "heartbeat body without a valid clientID and group lists");
+    }
+    return 0;
+}
+
 int rmq_clients_heartbeat(struct rmq_clients *t, struct rmq_conn *c, int language, int version,
                           const uint8_t *body, size_t len, void (*changed)(void *arg, const char *group),
                           void *arg, char *err)
 {
-    json_t *root = rmq_json_parse_lenient((const char *)body, len, "heartbeat body", err);
-    if (!root)
+    struct rmq_heartbeat hb;
+    if (rmq_heartbeat_parse(body, len, &hb, err))
         return RMQ_EINVAL;
-    const char *idv = json_string_value(json_object_get(root, "clientID"));
-    char id[256] = "";
-    bool id_ok = idv && *idv && strlen(idv) < sizeof id;
-    if (id_ok)   /* copied: the JSON goes away below */
-        snprintf(id, sizeof id, "%s", idv);
-    char **cg = NULL, **pg = NULL;
-    bool *bc = NULL;
-    int ncg = 0, npg = 0;
-    int bad = !id_ok || read_groups(json_object_get(root, "consumerDataSet"), &cg, &bc, &ncg) ||
-              read_groups(json_object_get(root, "producerDataSet"), &pg, NULL, &npg);
-    if (bad) {
-        /* read_groups leaves what it read so far counted in n: free it all */
-        free_groups(cg, ncg);
-        free(bc);
-        free_groups(pg, npg);
-        json_decref(root);
-        return rmq_seterr(err, RMQ_EINVAL, "heartbeat body without a valid clientID and group lists");
-    }
-    json_decref(root);
+    char **cg = hb.consumer_groups;
+    int ncg = hb.nconsumer;
     struct rmq_client_entry **pp = find(t, c), *e = *pp;
     if (!e) {
         e = calloc(1, sizeof *e);
+        if (!e) {
+            rmq_heartbeat_free(&hb);
+            return rmq_seterr(err, -ENOMEM, "out of memory");
+        }
         rmq_conn_ref(c);
         e->conn = c;
         e->next = t->head;
@@ -117,11 +139,11 @@ int rmq_clients_heartbeat(struct rmq_clients *t, struct rmq_conn *c, int languag
     free(e->broadcast);
     free_groups(e->producer_groups, e->nproducer);
     e->consumer_groups = cg;
-    e->broadcast = bc;
+    e->broadcast = hb.broadcast;
     e->nconsumer = ncg;
-    e->producer_groups = pg;
-    e->nproducer = npg;
-    snprintf(e->client_id, sizeof e->client_id, "%s", id);
+    e->producer_groups = hb.producer_groups;
+    e->nproducer = hb.nproducer;
+    snprintf(e->client_id, sizeof e->client_id, "%s", hb.client_id);
     e->language = language;
     e->version = version;
     e->last_seen_ms = rmq_now_ms();

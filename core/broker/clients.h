@@ -32,6 +32,20 @@ struct rmq_clients {
     struct rmq_client_entry *head;
 };
 
+/* What a HEART_BEAT body (PROTOCOL §3.6) says about its client. */
+struct rmq_heartbeat {
+    char client_id[256];
+    char **consumer_groups;
+    bool *broadcast;                  /* per consumer group */
+    int nconsumer;
+    char **producer_groups;
+    int nproducer;
+};
+/* Decodes a heartbeat body (fastjson-lenient): 0, or RMQ_EINVAL with err and nothing to
+ * free. Free a decoded one with rmq_heartbeat_free. */
+int rmq_heartbeat_parse(const uint8_t *body, size_t len, struct rmq_heartbeat *hb, char *err);
+void rmq_heartbeat_free(struct rmq_heartbeat *hb);
+
 /* Records a heartbeat body from c. Returns 0 or RMQ_EINVAL (err says what is wrong with
  * the body). The groups whose membership changed are passed to changed(arg, group). */
 int rmq_clients_heartbeat(struct rmq_clients *t, struct rmq_conn *c, int language, int version,

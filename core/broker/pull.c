@@ -129,6 +129,7 @@ static bool do_pull(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_c
             }
             rmq_buf_add(&body, rec, (size_t)e.size);   /* the record exactly as stored */
             found++;
+            b->stats.get_msgs++;
         }
         if (found == 0) {
             code = RMQ_RESP_PULL_RETRY_IMMEDIATELY;

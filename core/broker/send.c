@@ -226,6 +226,10 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
         first = r;
         count = rc ? 0 : 1;
     }
+    b->stats.put_msgs += count;
+    b->stats.put_bytes += r.end - first.phys;
+    if (rc)
+        b->stats.put_failed++;
     if (rc && count == 0) {
         rmq_buf_free(&ids);
         return rmq_broker_reply_code(c, req, store_error_code(rc), "%s", err);

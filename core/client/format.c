@@ -196,6 +196,47 @@ void rmq_format_time(int64_t ms, char *out, size_t n)
     snprintf(out, n, "%s,%03d", b, (int)(ms % 1000));
 }
 
+/* Java's InetSocketAddress.toString() of a host: "/ip:port". */
+static void java_host(struct rmq_buf *out, const struct rmq_host *h)
+{
+    rmq_buf_addstr(out, "/");
+    rmq_format_host(out, h);
+}
+
+void rmq_format_sendresult(struct rmq_buf *out, const char *status, const char *msg_id, const char *offset_id,
+                           const char *topic, const char *broker, int queue_id, int64_t queue_offset)
+{
+    rmq_buf_printf(out,
+                   "SendResult [sendStatus=%s, msgId=%s, offsetMsgId=%s, messageQueue=MessageQueue [topic=%s, "
+                   "brokerName=%s, queueId=%d], queueOffset=%" PRId64 "]\n",
+                   status, msg_id, offset_id, topic, broker, queue_id, queue_offset);
+}
+
+void rmq_format_messageext(struct rmq_buf *out, const struct rmq_consumed *c, const char *broker)
+{
+    const struct rmq_msg *m = c->m;
+    rmq_buf_printf(out,
+                   "MessageExt [brokerName=%s, queueId=%d, storeSize=%u, queueOffset=%" PRId64
+                   ", sysFlag=%u, bornTimestamp=%" PRId64 ", bornHost=",
+                   broker, (int)m->queue_id, (unsigned)m->total_size, m->queue_offset, (unsigned)m->sys_flag,
+                   m->born_ts);
+    java_host(out, &m->born_host);
+    rmq_buf_printf(out, ", storeTimestamp=%" PRId64 ", storeHost=", m->store_ts);
+    java_host(out, &m->store_host);
+    rmq_buf_printf(out, ", msgId=%.*s, commitLogOffset=%" PRId64 ", bodyCRC=%d, reconsumeTimes=%d, "
+                   "preparedTransactionOffset=%" PRId64 ", toString()=Message{topic='%.*s', flag=%d, properties={",
+                   (int)c->msg_id_len, c->msg_id, m->phys_offset, (int)m->body_crc, (int)m->reconsume_times,
+                   m->prepared_tx_offset, (int)m->topic_len, m->topic, (int)m->flag);
+    size_t pos = 0, kl, vl;
+    const char *k, *v;
+    for (bool first = true; rmq_props_next(m->props, m->props_len, &pos, &k, &kl, &v, &vl); first = false)
+        rmq_buf_printf(out, "%s%.*s=%.*s", first ? "" : ", ", (int)kl, k, (int)vl, v);
+    rmq_buf_addstr(out, "}, body=[");
+    for (size_t i = 0; i < c->body_len; i++)   /* Arrays.toString(byte[]): signed bytes */
+        rmq_buf_printf(out, "%s%d", i ? ", " : "", (int)(int8_t)c->body[i]);
+    rmq_buf_addstr(out, "], transactionId='null'}]");
+}
+
 void rmq_format_details(struct rmq_buf *out, const struct rmq_consumed *c)
 {
     const struct rmq_msg *m = c->m;

@@ -42,6 +42,14 @@ void rmq_format_render(struct rmq_buf *out, const struct rmq_format *f, const st
  * line, labels padded to 20), the body last on the "Message Body:" line. */
 void rmq_format_details(struct rmq_buf *out, const struct rmq_consumed *c);
 
+/* One line as the Java quick-start producer prints a SendResult (PROTOCOL §11.2, the 4.x …
+ * 5.3.1 form), newline included. */
+void rmq_format_sendresult(struct rmq_buf *out, const char *status, const char *msg_id, const char *offset_id,
+                           const char *topic, const char *broker, int queue_id, int64_t queue_offset);
+/* c as Java's MessageExt.toString() renders it (PROTOCOL §11.2; the quick-start consumer's
+ * shape), without a newline; broker is the broker name it came from. */
+void rmq_format_messageext(struct rmq_buf *out, const struct rmq_consumed *c, const char *broker);
+
 /* "yyyy-MM-dd HH:mm:ss,SSS" in local time, as RocketMQ's tools print times; "" for ms <= 0. */
 void rmq_format_time(int64_t ms, char *out, size_t n);
 /* "ip:port" ("[ip6]:port") of a stored host. */

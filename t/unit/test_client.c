@@ -307,6 +307,35 @@ static void json_output(void **state)
     rmq_buf_free(&out);
 }
 
+/* The Java quick-start shapes (PROTOCOL §11.2). */
+static void java_text_forms(void **state)
+{
+    struct rmq_buf out = {0};
+    rmq_format_sendresult(&out, "SEND_OK", "C0A8011430391B6D358600A1B2C30000", "C0A8010A00002A9F0000000000000000",
+                          "TopicTest", "broker-a", 0, 0);
+    rmq_buf_add(&out, "", 1);
+    assert_string_equal((char *)out.data,
+                        "SendResult [sendStatus=SEND_OK, msgId=C0A8011430391B6D358600A1B2C30000, "
+                        "offsetMsgId=C0A8010A00002A9F0000000000000000, messageQueue=MessageQueue [topic=TopicTest, "
+                        "brokerName=broker-a, queueId=0], queueOffset=0]\n");
+    struct rmq_msg m = sample_msg();
+    struct rmq_consumed c = {.m = &m, .body = (const uint8_t *)"Hi\xff", .body_len = 3, .msg_id = "ABC",
+                             .msg_id_len = 3};
+    rmq_buf_reset(&out);
+    rmq_format_messageext(&out, &c, "broker-a");
+    rmq_buf_add(&out, "", 1);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "MessageExt [brokerName=broker-a, queueId=3, storeSize=%u, queueOffset=42, sysFlag=0, "
+             "bornTimestamp=1000, bornHost=/127.0.0.1:4000, storeTimestamp=2000, storeHost=/10.0.0.2:10911, "
+             "msgId=ABC, commitLogOffset=256, bodyCRC=%d, reconsumeTimes=0, preparedTransactionOffset=0, "
+             "toString()=Message{topic='T', flag=%d, properties={TAGS=TagA, KEYS=k1, UNIQ_KEY=ABC}, "
+             "body=[72, 105, -1], transactionId='null'}]",
+             (unsigned)m.total_size, (int)m.body_crc, (int)m.flag);
+    assert_string_equal((char *)out.data, want);
+    rmq_buf_free(&out);
+}
+
 /* ---- the opaque peek -------------------------------------------------------------------- */
 
 static void frame_opaque_both_forms(void **state)
@@ -345,6 +374,7 @@ int main(void)
         cmocka_unit_test(zlib_bodies_from_java_producers),
         cmocka_unit_test(format_directives_and_escapes),
         cmocka_unit_test(json_output),
+        cmocka_unit_test(java_text_forms),
         cmocka_unit_test(frame_opaque_both_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
