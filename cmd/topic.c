@@ -21,7 +21,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char usage[] =
     "usage: rmq topic create TOPIC [-n ADDRS|-b ADDR] [-c CLUSTER] [-r READ] [-w WRITE] [-p PERM] [--order]\n"
@@ -62,21 +61,6 @@ static const struct option longopts[] = {
     {"order", no_argument, NULL, O_ORDER},    {"json", no_argument, NULL, O_JSON},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
-
-/* yyyy-MM-dd HH:mm:ss,SSS in local time, or "" for 0. */
-static void time_str(int64_t ms, char *out, size_t n)
-{
-    if (ms <= 0) {
-        *out = '\0';
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    char b[32];
-    strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(out, n, "%s,%03d", b, (int)(ms % 1000));
-}
 
 static int do_update(struct rmq_rpc *rpc, const char *sub, const char *topic, int rq, int wq, int perm, bool order)
 {
@@ -146,7 +130,7 @@ static void print_status(struct rmq_queue_stat *qs, size_t n, bool json)
                        "#Max Offset", "#Last Updated");
     for (size_t i = 0; i < n; i++) {
         char ts[40];
-        time_str(qs[i].last_ts, ts, sizeof ts);
+        rmq_format_time(qs[i].last_ts, ts, sizeof ts);
         if (json) {
             rmq_buf_addstr(&out, i ? ",{\"brokerName\":" : "{\"brokerName\":");
             rmq_json_string(&out, qs[i].broker, strlen(qs[i].broker));

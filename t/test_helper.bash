@@ -48,26 +48,39 @@ assert_contains() {
 # teardown). Waits for its "ready" line; a port someone else took is tried again with
 # another. On failure the broker's log goes to stderr.
 start_broker() {
-  local try
-  SOCK=$T/b.sock
+  launch_broker broker-a "$T/store" "$T/b.sock" "$T/b.conf" "$T/broker.log" "$@"
+}
+
+# wait_ready LOG PID: up to 10 s for the daemon's "ready on" line; 1 when it died first.
+wait_ready() {
+  for _ in $(seq 200); do
+    grep -q " ready on " "$1" && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# launch_broker NAME STORE SOCK CONF LOG [conf lines...]: what start_broker and
+# start_named_broker share: a random port (another one when it was taken), the config
+# written to CONF, the broker's output in LOG.
+launch_broker() {
+  local name=$1 store=$2 conf=$4 log=$5 try
+  SOCK=$3
   UNIX=unix:$SOCK
+  shift 5
   for try in 1 2 3 4 5; do
     PORT=$((20000 + RANDOM % 20000))
     TCP=127.0.0.1:$PORT
-    { echo "storePathRootDir=$T/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
-      echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; printf '%s\n' "$@"; } >"$T/b.conf"
-    : >"$T/broker.log"
-    "$RMQ" broker -c "$T/b.conf" >"$T/broker.log" 2>&1 &
+    { echo "storePathRootDir=$store"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
+      echo "brokerIP1=127.0.0.1"; echo "brokerName=$name"; printf '%s\n' "$@"; } >"$conf"
+    "$RMQ" broker -c "$conf" >"$log" 2>&1 &
     BPID=$!
     RMQ_PIDS+=("$BPID")
-    for _ in $(seq 200); do
-      grep -q " ready on " "$T/broker.log" && return 0
-      kill -0 "$BPID" 2>/dev/null || break
-      sleep 0.05
-    done
-    grep -qi "in use" "$T/broker.log" || break
+    wait_ready "$log" "$BPID" && return 0
+    grep -qi "in use" "$log" || break
   done
-  cat "$T/broker.log" >&2
+  cat "$log" >&2
   return 1
 }
 
@@ -93,11 +106,7 @@ start_namesrv() {
     "$RMQ" namesrv -c "$T/ns-$NSPORT.conf" >"$NSLOG" 2>&1 &
     NSPID=$!
     RMQ_PIDS+=("$NSPID")
-    for _ in $(seq 200); do
-      grep -q " ready on " "$NSLOG" && return 0
-      kill -0 "$NSPID" 2>/dev/null || break
-      sleep 0.05
-    done
+    wait_ready "$NSLOG" "$NSPID" && return 0
     grep -qi "in use" "$NSLOG" || break
   done
   cat "$NSLOG" >&2
@@ -116,25 +125,7 @@ stop_namesrv() {
 # store $T/NAME, socket $T/NAME.sock, log $T/NAME.log, brokerName=NAME; sets PORT, TCP, SOCK,
 # UNIX and BPID for it. Pass namesrvAddr=... among the extra lines to register it.
 start_named_broker() {
-  local name=$1 try
+  local name=$1
   shift
-  SOCK=$T/$name.sock
-  UNIX=unix:$SOCK
-  for try in 1 2 3 4 5; do
-    PORT=$((20000 + RANDOM % 20000))
-    TCP=127.0.0.1:$PORT
-    { echo "storePathRootDir=$T/$name"; echo "listenPort=$PORT"; echo "unixSocketPath=$SOCK"
-      echo "brokerIP1=127.0.0.1"; echo "brokerName=$name"; printf '%s\n' "$@"; } >"$T/$name.conf"
-    "$RMQ" broker -c "$T/$name.conf" >"$T/$name.log" 2>&1 &
-    BPID=$!
-    RMQ_PIDS+=("$BPID")
-    for _ in $(seq 200); do
-      grep -q " ready on " "$T/$name.log" && return 0
-      kill -0 "$BPID" 2>/dev/null || break
-      sleep 0.05
-    done
-    grep -qi "in use" "$T/$name.log" || break
-  done
-  cat "$T/$name.log" >&2
-  return 1
+  launch_broker "$name" "$T/$name" "$T/$name.sock" "$T/$name.conf" "$T/$name.log" "$@"
 }
