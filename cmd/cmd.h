@@ -71,5 +71,11 @@ int cmd_target_init(struct cmd_target *t, struct ev_loop *loop, const char *cmd,
 /* A queue set for topic from the target (not loaded yet). */
 struct rmq_qset *cmd_target_qset(struct cmd_target *t, const char *topic, enum rmq_qset_use use);
 void cmd_target_free(struct cmd_target *t);
+/* Calls fn(arg, rpc, broker) for each master broker of the target: the one -b names
+ * (broker is its address then), or every master the name servers know, of cluster when
+ * cluster is non-NULL. fn returns 0 or non-zero for a failure it reported. Returns 0 when
+ * every call succeeded, 1 when some failed or none could be made (reported as "rmq CMD: …"). */
+int cmd_target_each_master(struct cmd_target *t, const char *cmd, const char *cluster,
+                           int (*fn)(void *arg, struct rmq_rpc *rpc, const char *broker), void *arg);
 
 #endif

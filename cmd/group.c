@@ -1,6 +1,7 @@
 /*
- * group.c — `rmq group list|update|delete`: a broker's subscription groups, as mqadmin's
- * updateSubGroup and deleteSubGroup change them.
+ * group.c — `rmq group list|update|delete`: the subscription groups of one broker (-b) or
+ * of every master the name servers know, as mqadmin's updateSubGroup (-c cluster) and
+ * deleteSubGroup change them.
  */
 #include "cmd.h"
 
@@ -16,23 +17,27 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: rmq group list [-b ADDR] [--json]\n"
-    "       rmq group update GROUP [-b ADDR] [--retry-queues N] [--retry-max N]\n"
-    "                              [--consume on|off] [--broadcast on|off]\n"
-    "       rmq group delete GROUP [-b ADDR] [--clean-offset]\n"
+    "usage: rmq group list [-n ADDR | -b ADDR] [-c CLUSTER] [--json]\n"
+    "       rmq group update GROUP [-n ADDR | -b ADDR] [-c CLUSTER] [--retry-queues N]\n"
+    "                              [--retry-max N] [--consume on|off] [--broadcast on|off]\n"
+    "       rmq group delete GROUP [-n ADDR | -b ADDR] [-c CLUSTER] [--clean-offset]\n"
     "\n"
-    "Lists, creates or changes, and deletes the subscription groups of one broker.\n"
-    "A broker makes a group by itself the first time a consumer of it shows up, unless\n"
-    "autoCreateSubscriptionGroup=false; then groups must be made with update.\n"
+    "Lists, creates or changes, and deletes the subscription groups of every master broker\n"
+    "the name servers know (or of the one broker -b names). A broker makes a group by\n"
+    "itself the first time a consumer of it shows up, unless autoCreateSubscriptionGroup=false;\n"
+    "then groups must be made with update.\n"
     "\n"
-    "  -b, --broker ADDR     broker address, host:port or unix:/path\n"
-    "                        (default $RMQ_BROKER, else 127.0.0.1:10911)\n"
+    "  -n, --namesrv ADDR    name servers, host:port[;host:port] (default $NAMESRV_ADDR, the\n"
+    "                        standalone socket, else 127.0.0.1:9876)\n"
+    "  -b, --broker ADDR     one broker instead, host:port or unix:/path ($RMQ_BROKER)\n"
+    "  -c, --cluster NAME    only the masters of this cluster\n"
     "      --retry-queues N  queues of the group's %RETRY% topic (retryQueueNums, default 1)\n"
     "      --retry-max N     deliveries before a message goes to %DLQ% (retryMaxTimes, 16)\n"
     "      --consume on|off  whether the group may pull (consumeEnable)\n"
     "      --broadcast on|off whether broadcasting consumers may use it (consumeBroadcastEnable)\n"
     "      --clean-offset    delete: also drop the group's committed offsets\n"
-    "      --json            list: every group's whole configuration as JSON lines\n"
+    "      --json            list: every group's whole configuration as JSON lines, with\n"
+    "                        the broker it is on\n"
     "  -h, --help            this text\n"
     "\n"
     "update keeps the fields it is not given. Exit status: 0 done, 1 the broker refused or\n"
@@ -42,6 +47,8 @@ enum { O_RETRY_QUEUES = 256, O_RETRY_MAX, O_CONSUME, O_BROADCAST, O_CLEAN, O_JSO
 
 static const struct option longopts[] = {
     {"broker", required_argument, NULL, 'b'},
+    {"namesrv", required_argument, NULL, 'n'},
+    {"cluster", required_argument, NULL, 'c'},
     {"retry-queues", required_argument, NULL, O_RETRY_QUEUES},
     {"retry-max", required_argument, NULL, O_RETRY_MAX},
     {"consume", required_argument, NULL, O_CONSUME},
@@ -77,41 +84,80 @@ static void put_group_json(struct rmq_buf *out, const struct rmq_group_conf *g)
                    g->notify_consumer_ids_changed_enable ? "true" : "false");
 }
 
-static int do_list(struct rmq_rpc *rpc, bool json)
+/* What one broker is asked; the per-broker callbacks below share it. */
+struct job {
+    bool json, clean;
+    const char *name;
+    const struct changes *ch;
+    char **names;      /* list without --json: every group name seen, for one sorted list */
+    size_t n;
+};
+
+static int list_one(void *arg, struct rmq_rpc *rpc, const char *broker)
 {
+    struct job *j = arg;
     char err[RMQ_ERRLEN];
     struct rmq_group_table *t;
-    int rc = rmq_admin_groups_get(rpc, &t, err);
-    if (rc)
-        return cmd_fail("group", "%s", err);
+    if (rmq_admin_groups_get(rpc, &t, err))
+        return cmd_fail("group", "broker %s: %s", broker, err);
     struct rmq_buf out = {0};
     for (size_t i = 0; i < rmq_group_table_count(t); i++) {
         const struct rmq_group_conf *g = rmq_group_table_at(t, i);
-        if (json)
+        if (j->json) {
             put_group_json(&out, g);
-        else
-            rmq_buf_printf(&out, "%s\n", g->name);
+            out.len -= 2;   /* "}\n": the broker goes inside */
+            rmq_buf_addstr(&out, ",\"brokerName\":");
+            rmq_json_string(&out, broker, strlen(broker));
+            rmq_buf_addstr(&out, "}\n");
+        } else {
+            char **v = realloc(j->names, (j->n + 1) * sizeof *v);
+            if (!v || !(v[j->n] = strdup(g->name))) {
+                j->names = v ? v : j->names;
+                rmq_group_table_free(t);
+                return cmd_fail("group", "out of memory");
+            }
+            j->names = v;
+            j->n++;
+        }
     }
     rmq_group_table_free(t);
-    if (out.len)
-        fwrite(out.data, 1, out.len, stdout);
+    fwrite(out.data ? (const char *)out.data : "", 1, out.len, stdout);
     rmq_buf_free(&out);
     return 0;
 }
 
-static int do_update(struct rmq_rpc *rpc, const char *name, const struct changes *ch)
+static int cmp_names(const void *a, const void *b)
 {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One line per group name, each once, sorted: the union over the brokers. */
+static void print_names(struct job *j)
+{
+    qsort(j->names, j->n, sizeof *j->names, cmp_names);
+    for (size_t i = 0; i < j->n; i++) {
+        if (i == 0 || strcmp(j->names[i], j->names[i - 1]))
+            printf("%s\n", j->names[i]);
+    }
+    for (size_t i = 0; i < j->n; i++)
+        free(j->names[i]);
+    free(j->names);
+}
+
+static int update_one(void *arg, struct rmq_rpc *rpc, const char *broker)
+{
+    struct job *j = arg;
+    const struct changes *ch = j->ch;
     char err[RMQ_ERRLEN];
     struct rmq_group_table *t;
     struct rmq_group_conf g;
-    int rc = rmq_admin_groups_get(rpc, &t, err);
-    if (rc)
-        return cmd_fail("group", "%s", err);
-    const struct rmq_group_conf *cur = rmq_group_table_get(t, name);
+    if (rmq_admin_groups_get(rpc, &t, err))
+        return cmd_fail("group", "broker %s: %s", broker, err);
+    const struct rmq_group_conf *cur = rmq_group_table_get(t, j->name);
     if (cur)
         g = *cur;
     else
-        rmq_group_conf_init(&g, name);
+        rmq_group_conf_init(&g, j->name);
     rmq_group_table_free(t);
     if (ch->retry_queues >= 0)
         g.retry_queue_nums = (int32_t)ch->retry_queues;
@@ -121,8 +167,8 @@ static int do_update(struct rmq_rpc *rpc, const char *name, const struct changes
         g.consume_enable = ch->consume;
     if (ch->broadcast >= 0)
         g.consume_broadcast_enable = ch->broadcast;
-    if ((rc = rmq_admin_group_update(rpc, &g, err)))
-        return cmd_fail("group", "update '%s' on %s: %s", name, rmq_rpc_peer(rpc), err);
+    if (rmq_admin_group_update(rpc, &g, err))
+        return cmd_fail("group", "update '%s' on %s: %s", j->name, broker, err);
     printf("create subscription group to %s success.\n", rmq_rpc_peer(rpc));
     struct rmq_buf out = {0};
     put_group_json(&out, &g);
@@ -131,12 +177,13 @@ static int do_update(struct rmq_rpc *rpc, const char *name, const struct changes
     return 0;
 }
 
-static int do_delete(struct rmq_rpc *rpc, const char *name, bool clean)
+static int delete_one(void *arg, struct rmq_rpc *rpc, const char *broker)
 {
+    struct job *j = arg;
     char err[RMQ_ERRLEN];
-    if (rmq_admin_group_delete(rpc, name, clean, err))
-        return cmd_fail("group", "delete '%s' on %s: %s", name, rmq_rpc_peer(rpc), err);
-    printf("delete subscription group [%s] from broker [%s] success.\n", name, rmq_rpc_peer(rpc));
+    if (rmq_admin_group_delete(rpc, j->name, j->clean, err))
+        return cmd_fail("group", "delete '%s' on %s: %s", j->name, broker, err);
+    printf("delete subscription group [%s] from broker [%s] success.\n", j->name, rmq_rpc_peer(rpc));
     return 0;
 }
 
@@ -152,15 +199,18 @@ int cmd_group(int argc, char **argv)
     bool list = !strcmp(sub, "list"), update = !strcmp(sub, "update"), del = !strcmp(sub, "delete");
     if (!list && !update && !del)
         return cmd_usage_error(usage, "group", "unknown subcommand '%s'", sub);
-    const char *addr_text = getenv("RMQ_BROKER");
+    struct cmd_target target = {0};
+    const char *cluster = NULL;
     struct changes ch = {-1, -1, -1, -1};
     bool json = false, clean = false, changing = false;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "b:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "b:n:c:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'b': addr_text = optarg; break;
+        case 'b': target.broker = optarg; break;
+        case 'n': target.namesrv = optarg; break;
+        case 'c': cluster = optarg; break;
         case O_RETRY_QUEUES:
             if (cmd_parse_long(optarg, 0, 1024, &ch.retry_queues))
                 return cmd_usage_error(usage, "group", "--retry-queues must be from 0 to 1024");
@@ -201,20 +251,13 @@ int cmd_group(int argc, char **argv)
     const char *name = list ? NULL : args[0];
     if (name && !rmq_meta_name_ok(name, strlen(name)))
         return cmd_usage_error(usage, "group", "invalid group name '%s'", name);
-    char err[RMQ_ERRLEN];
-    struct rmq_addr addr;
-    if (rmq_addr_parse(addr_text ? addr_text : "127.0.0.1:10911", &addr, err))
-        return cmd_usage_error(usage, "group", "--broker: %s", err);
-    struct rmq_rpc *rpc = rmq_rpc_new(EV_DEFAULT, &addr);
-    int rc;
-    if (rmq_rpc_connect_wait(rpc, err))
-        rc = cmd_fail("group", "%s", err);
-    else if (list)
-        rc = do_list(rpc, json);
-    else if (update)
-        rc = do_update(rpc, name, &ch);
-    else
-        rc = do_delete(rpc, name, clean);
-    rmq_rpc_free(rpc);
+    int rc = cmd_target_init(&target, EV_DEFAULT, "group", usage);
+    if (rc)
+        return rc;
+    struct job j = {.json = json, .clean = clean, .name = name, .ch = &ch};
+    rc = cmd_target_each_master(&target, "group", cluster, list ? list_one : update ? update_one : delete_one, &j);
+    if (list && !json)
+        print_names(&j);
+    cmd_target_free(&target);
     return rc;
 }

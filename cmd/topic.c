@@ -62,19 +62,39 @@ static const struct option longopts[] = {
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
 
-static int do_update(struct rmq_rpc *rpc, const char *sub, const char *topic, int rq, int wq, int perm, bool order)
+/* create/update asked of one master broker (cmd_target_each_master's callback). */
+struct topic_update {
+    const char *sub, *topic;
+    int rq, wq, perm;
+    bool order;
+    int done;
+};
+
+static int update_one(void *arg, struct rmq_rpc *rpc, const char *broker)
 {
+    struct topic_update *u = arg;
     char err[RMQ_ERRLEN];
-    int rc = rmq_admin_tools_update_topic(rpc, topic, rq, wq, perm, order, err);
-    if (rc)
-        return cmd_fail("topic", "%s topic '%s' on %s: %s", sub, topic, rmq_rpc_peer(rpc), err);
-    char p[4];
-    rmq_perm_str(perm, p);
+    if (rmq_admin_tools_update_topic(rpc, u->topic, u->rq, u->wq, u->perm, u->order, err))
+        return cmd_fail("topic", "%s topic '%s' on broker %s (%s): %s", u->sub, u->topic, broker, rmq_rpc_peer(rpc),
+                        err);
     printf("create topic to %s success.\n", rmq_rpc_peer(rpc));
-    printf("TopicConfig [topicName=%s, readQueueNums=%d, writeQueueNums=%d, perm=%s, "
-           "topicFilterType=SINGLE_TAG, topicSysFlag=0, order=%s]\n",
-           topic, rq, wq, p, order ? "true" : "false");
+    u->done++;
     return 0;
+}
+
+/* create/update on the one broker, or every master (of cluster when given), as mqadmin
+ * updateTopic -b / -c: a line per broker, then the TopicConfig once. */
+static int update_all(struct cmd_target *tg, const char *cluster, struct topic_update *u)
+{
+    int rc = cmd_target_each_master(tg, "topic", cluster, update_one, u);
+    if (u->done) {
+        char p[4];
+        rmq_perm_str(u->perm, p);
+        printf("TopicConfig [topicName=%s, readQueueNums=%d, writeQueueNums=%d, perm=%s, "
+               "topicFilterType=SINGLE_TAG, topicSysFlag=0, order=%s]\n",
+               u->topic, u->rq, u->wq, p, u->order ? "true" : "false");
+    }
+    return rc;
 }
 
 static int do_delete(struct rmq_rpc *rpc, const char *topic)
@@ -289,48 +309,6 @@ static int ns_route(struct rmq_ns *ns, const char *topic, bool json)
     return 0;
 }
 
-/* create/update on every master (of cluster when given), as mqadmin updateTopic -c. */
-static int ns_update(struct rmq_ns *ns, const char *cluster, const char *sub, const char *topic, int rq, int wq,
-                     int perm, bool order)
-{
-    char err[RMQ_ERRLEN];
-    struct rmq_cluster_info ci;
-    int rc = rmq_ns_cluster_wait(ns, &ci, err);
-    struct rmq_broker_data *bv = ci.brokers;
-    size_t nb = ci.nbrokers;
-    if (rc)
-        return cmd_fail("topic", "%s", err);
-    int done = 0, failed = 0;
-    for (size_t i = 0; i < nb; i++) {
-        const char *m = rmq_route_master(&bv[i]);
-        if ((cluster && strcmp(bv[i].cluster, cluster)) || !*m)
-            continue;
-        struct rmq_rpc *rpc = rpc_to(m);
-        rc = rpc ? rmq_admin_tools_update_topic(rpc, topic, rq, wq, perm, order, err) : RMQ_EINVAL;
-        if (rc) {
-            cmd_fail("topic", "%s topic '%s' on broker %s (%s): %s", sub, topic, bv[i].broker_name, m,
-                     rpc ? err : "bad address");
-            failed++;
-        } else {
-            printf("create topic to %s success.\n", m);
-            done++;
-        }
-        rmq_rpc_free(rpc);
-    }
-    rmq_cluster_info_free(&ci);
-    if (!done && !failed)
-        return cmd_fail("topic", "no master broker%s%s%s registered with the name servers (%s)",
-                        cluster ? " of cluster '" : "", cluster ? cluster : "", cluster ? "'" : "", rmq_ns_text(ns));
-    if (done) {
-        char p[4];
-        rmq_perm_str(perm, p);
-        printf("TopicConfig [topicName=%s, readQueueNums=%d, writeQueueNums=%d, perm=%s, "
-               "topicFilterType=SINGLE_TAG, topicSysFlag=0, order=%s]\n",
-               topic, rq, wq, p, order ? "true" : "false");
-    }
-    return failed ? 1 : 0;
-}
-
 /* delete on every master holding it, then in every name server (as mqadmin deleteTopic). */
 static int ns_delete(struct rmq_ns *ns, const char *topic)
 {
@@ -436,10 +414,14 @@ int cmd_topic(int argc, char **argv)
         return rc;
     if (tg.direct && cluster)
         return cmd_usage_error(usage, "topic", "-c needs the name servers, not -b");
+    if (upd) {
+        struct topic_update u = {sub, topic, (int)rq, (int)wq, (int)perm, order, 0};
+        rc = update_all(&tg, cluster, &u);
+        cmd_target_free(&tg);
+        return rc;
+    }
     if (!tg.direct) {
-        if (upd)
-            rc = ns_update(tg.ns, cluster, sub, topic, (int)rq, (int)wq, (int)perm, order);
-        else if (!strcmp(sub, "delete"))
+        if (!strcmp(sub, "delete"))
             rc = ns_delete(tg.ns, topic);
         else if (list)
             rc = ns_list(tg.ns, json);
@@ -455,8 +437,6 @@ int cmd_topic(int argc, char **argv)
     struct rmq_rpc *rpc = rmq_rpc_new(EV_DEFAULT, &tg.baddr);
     if (rmq_rpc_connect_wait(rpc, err))
         rc = cmd_fail("topic", "%s", err);
-    else if (upd)
-        rc = do_update(rpc, sub, topic, (int)rq, (int)wq, (int)perm, order);
     else if (!strcmp(sub, "delete"))
         rc = do_delete(rpc, topic);
     else if (list)

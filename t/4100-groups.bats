@@ -100,3 +100,30 @@ heartbeat() {
   run "$RMQ" group list -b "$UNIX"
   assert_status 0
 }
+
+@test "group: through the name servers, every master of the cluster" {
+  start_namesrv
+  start_named_broker broker-a "namesrvAddr=$NSADDR"
+  start_named_broker broker-b "namesrvAddr=$NSADDR"
+  for _ in $(seq 50); do
+    "$TT" request "$NSADDR" 106 --show-body | grep -q '"broker-b"' && "$TT" request "$NSADDR" 106 --show-body | grep -q '"broker-a"' && break
+    sleep 0.1
+  done
+  run "$RMQ" group update gBoth -n "$NSADDR" --retry-max 5
+  assert_status 0
+  [ "$(grep -c 'create subscription group to' <<<"$output")" -eq 2 ]
+  run "$RMQ" group list -n "$NSADDR" --json
+  assert_status 0
+  grep -q '"groupName":"gBoth".*"retryMaxTimes":5.*"brokerName":"broker-a"' <<<"$output"
+  grep -q '"groupName":"gBoth".*"retryMaxTimes":5.*"brokerName":"broker-b"' <<<"$output"
+  run "$RMQ" group list -n "$NSADDR"
+  [ "$(grep -cx gBoth <<<"$output")" -eq 1 ]
+  run "$RMQ" group delete gBoth -n "$NSADDR"
+  assert_status 0
+  run "$RMQ" group list -b "$UNIX"
+  if grep -qx gBoth <<<"$output"; then echo "gBoth still on broker-b" >&2; return 1; fi
+  run "$RMQ" group list -n "127.0.0.1:1"
+  assert_status 1
+  run "$RMQ" group list -n "$NSADDR" -b "$UNIX"
+  assert_status 2
+}
