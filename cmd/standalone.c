@@ -121,18 +121,24 @@ int cmd_standalone(int argc, char **argv)
         cmd_fail("standalone", "cannot start the broker: %s", err);
     } else {
         rmq_namesrv_log_ready(ns);
+        /* clients find a name server on 127.0.0.1:9876 by themselves; another port they
+         * must be told */
+        char ns_hint[96] = "";
+        if (rmq_namesrv_port(ns) != 9876)
+            snprintf(ns_hint, sizeof ns_hint, "  export NAMESRV_ADDR=127.0.0.1:%d\n", rmq_namesrv_port(ns));
         printf("rmq standalone: name server on port %d and unix:%s\n"
                "                broker %s of %s on port %d and unix:%s\n"
                "                data in %s\n"
                "\n"
                "Try, in another terminal:\n"
+               "%s"
                "  echo hi | rmq produce TopicTest\n"
                "  rmq consume -g g TopicTest\n"
                "  rmq cluster list\n"
                "\n"
                "Ctrl-C stops both.\n",
                rmq_namesrv_port(ns), nsc.net.unix_socket_path, bc.broker.name, bc.broker.cluster_name,
-               bc.net.listen_port, bc.net.unix_socket_path, dir);
+               bc.net.listen_port, bc.net.unix_socket_path, dir, ns_hint);
         fflush(stdout);
         rc = rmq_broker_run(b);   /* runs the shared loop; frees the broker */
     }
