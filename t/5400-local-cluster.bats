@@ -22,6 +22,11 @@ teardown() {
     assert_contains '"broker-a":{"brokerAddrs":{"0":"127.0.0.1:'"$((base + 3))"'"}'
     assert_contains '"broker-b":{"brokerAddrs":{"0":"127.0.0.1:'"$((base + 4))"'"}'
   done
+  # and rmq cluster list, through any of them, shows the tutorial's cluster
+  run "$RMQ" cluster list -n "127.0.0.1:$((base + 2))"
+  assert_status 0
+  [[ "${lines[1]}" =~ ^DefaultCluster\ +broker-a\ +0\ +127\.0\.0\.1:$((base + 3))\  ]]
+  [[ "${lines[2]}" =~ ^DefaultCluster\ +broker-b\ +0\ +127\.0\.0\.1:$((base + 4))\  ]]
   run "$BATS_TEST_DIRNAME/../contrib/local-cluster" stop "$CL"
   assert_status 0
   run "$BATS_TEST_DIRNAME/../contrib/local-cluster" status "$CL"
