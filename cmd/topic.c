@@ -110,14 +110,9 @@ static int do_delete(struct rmq_rpc *rpc, const char *topic)
     return 0;
 }
 
-static int do_list(struct rmq_rpc *rpc, bool json)
+/* One name per line (mqadmin topicList), or a JSON array; frees names. */
+static int print_names(char **names, size_t n, bool json)
 {
-    char err[RMQ_ERRLEN];
-    char **names;
-    size_t n;
-    int rc = rmq_admin_tools_topic_names(rpc, &names, &n, err);
-    if (rc)
-        return cmd_fail("topic", "%s", err);
     struct rmq_buf out = {0};
     if (json)
         rmq_buf_addstr(&out, "[");
@@ -138,6 +133,17 @@ static int do_list(struct rmq_rpc *rpc, bool json)
         fwrite(out.data, 1, out.len, stdout);
     rmq_buf_free(&out);
     return 0;
+}
+
+static int do_list(struct rmq_rpc *rpc, bool json)
+{
+    char err[RMQ_ERRLEN];
+    char **names;
+    size_t n;
+    int rc = rmq_admin_tools_topic_names(rpc, &names, &n, err);
+    if (rc)
+        return cmd_fail("topic", "%s", err);
+    return print_names(names, n, json);
 }
 
 static void print_status(struct rmq_queue_stat *qs, size_t n, bool json)
@@ -251,26 +257,7 @@ static int ns_list(struct rmq_ns *ns, bool json)
     int rc = rmq_ns_topics_wait(ns, &names, &n, err);
     if (rc)
         return cmd_fail("topic", "%s", err);
-    struct rmq_buf out = {0};
-    if (json)
-        rmq_buf_addstr(&out, "[");
-    for (size_t i = 0; i < n; i++) {
-        if (json) {
-            if (i)
-                rmq_buf_addstr(&out, ",");
-            rmq_json_string(&out, names[i], strlen(names[i]));
-        } else {
-            rmq_buf_printf(&out, "%s\n", names[i]);
-        }
-        free(names[i]);
-    }
-    if (json)
-        rmq_buf_addstr(&out, "]\n");
-    free(names);
-    if (out.len)
-        fwrite(out.data, 1, out.len, stdout);
-    rmq_buf_free(&out);
-    return 0;
+    return print_names(names, n, json);
 }
 
 static int cmp_qd(const void *a, const void *b)

@@ -168,11 +168,7 @@ void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struc
     char *json = rmq_topic_table_encode(b->topics.table, &len);
     if (!json)
         return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
-    struct rmq_cmd resp;
-    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
-    resp.body = (const uint8_t *)json;
-    resp.body_len = len;
-    rmq_broker_reply(c, &resp);
+    rmq_broker_reply_body(c, req, json, len);
     free(json);
 }
 
@@ -231,11 +227,7 @@ void rmq_handle_consumer_list(struct rmq_broker *b, struct rmq_conn *c, const st
     struct rmq_buf body = {0};
     rmq_buf_printf(&body, "{\"consumerIdList\":%s}", (const char *)ids.data);
     rmq_buf_free(&ids);
-    struct rmq_cmd resp;
-    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
-    resp.body = body.data;
-    resp.body_len = body.len;
-    rmq_broker_reply(c, &resp);
+    rmq_broker_reply_body(c, req, body.data, body.len);
     rmq_buf_free(&body);
 }
 
@@ -275,11 +267,7 @@ void rmq_handle_view_message(struct rmq_broker *b, struct rmq_conn *c, const str
     if (!rec || rmq_store_read(b->store, off, &m, RMQ_MSG_CHECK_NONE, err) <= 0)
         return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "can not find message by the offset, %lld",
                                      (long long)off);
-    struct rmq_cmd resp;
-    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
-    resp.body = rec;
-    resp.body_len = m.total_size;
-    rmq_broker_reply(c, &resp);
+    rmq_broker_reply_body(c, req, rec, m.total_size);
 }
 
 /* QUERY_MESSAGE (12): messages of a topic by key (KEYS token or UNIQ_KEY) in a time range. */
@@ -335,16 +323,6 @@ static int64_t last_store_time(struct rmq_broker *b, const char *topic, int qid,
     return qoff >= 0 && rmq_store_get(b->store, topic, qid, qoff, &m, err) == 0 ? m.store_ts : 0;
 }
 
-static void reply_body(struct rmq_conn *c, const struct rmq_cmd *req, struct rmq_buf *body)
-{
-    struct rmq_cmd resp;
-    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
-    resp.body = body->data;
-    resp.body_len = body->len;
-    rmq_broker_reply(c, &resp);
-    rmq_buf_free(body);
-}
-
 /* GET_TOPIC_STATS_INFO (202): per queue min, max and the last message's store time. */
 void rmq_handle_topic_stats(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
@@ -367,7 +345,8 @@ void rmq_handle_topic_stats(struct rmq_broker *b, struct rmq_conn *c, const stru
                        (long long)last_store_time(b, topic, q, max - 1), (long long)max, (long long)min);
     }
     rmq_buf_addstr(&body, "},\"topicPutTps\":0.0}");
-    reply_body(c, req, &body);
+    rmq_broker_reply_body(c, req, body.data, body.len);
+    rmq_buf_free(&body);
 }
 
 struct consume_stats {
@@ -422,7 +401,8 @@ void rmq_handle_consume_stats(struct rmq_broker *b, struct rmq_conn *c, const st
     else
         rmq_offset_table_foreach(b->offsets, stats_each, &st);
     rmq_buf_addstr(&body, "}}");
-    reply_body(c, req, &body);
+    rmq_broker_reply_body(c, req, body.data, body.len);
+    rmq_buf_free(&body);
 }
 
 /* GET_BROKER_RUNTIME_INFO (28): a KVTable of the figures tools show (PROTOCOL §2.12). */
@@ -502,5 +482,6 @@ void rmq_handle_runtime_info(struct rmq_broker *b, struct rmq_conn *c, const str
         kv(&body, key, "%lld,%lld", (long long)(done < 0 ? 0 : done), (long long)(q ? q->max_offset : 0));
     }
     rmq_buf_addstr(&body, "}}");
-    reply_body(c, req, &body);
+    rmq_broker_reply_body(c, req, body.data, body.len);
+    rmq_buf_free(&body);
 }

@@ -45,17 +45,11 @@ void rmq_handle_update_group(struct rmq_broker *b, struct rmq_conn *c, const str
 
 void rmq_handle_all_groups(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
-    if (rmq_cmd_is_oneway(req))
-        return;
     size_t len;
     char *json = rmq_group_table_encode(b->groups.table, &len);
     if (!json)
         return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
-    struct rmq_cmd resp;
-    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
-    resp.body = (const uint8_t *)json;
-    resp.body_len = len;
-    rmq_broker_reply(c, &resp);
+    rmq_broker_reply_body(c, req, json, len);
     free(json);
 }
 

@@ -74,15 +74,7 @@ void rmq_handle_lock_batch(struct rmq_broker *b, struct rmq_conn *c, const struc
     }
     rmq_buf_addstr(&body, "]}");
     json_decref(lb.root);
-    if (rmq_cmd_is_oneway(req)) {
-        rmq_buf_free(&body);
-        return;
-    }
-    struct rmq_cmd resp;
-    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
-    resp.body = body.data;
-    resp.body_len = body.len;
-    rmq_broker_reply(c, &resp);
+    rmq_broker_reply_body(c, req, body.data, body.len);
     rmq_buf_free(&body);
 }
 

@@ -65,6 +65,17 @@ void rmq_broker_reply(struct rmq_conn *c, struct rmq_cmd *resp)
     rmq_cmd_free(resp);
 }
 
+void rmq_broker_reply_body(struct rmq_conn *c, const struct rmq_cmd *req, const void *body, size_t len)
+{
+    if (rmq_cmd_is_oneway(req))
+        return;
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
+    resp.body = body;
+    resp.body_len = len;
+    rmq_broker_reply(c, &resp);
+}
+
 void rmq_broker_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, const char *fmt, ...)
 {
     if (rmq_cmd_is_oneway(req))

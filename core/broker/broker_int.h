@@ -74,6 +74,8 @@ typedef void (*rmq_handler)(struct rmq_broker *b, struct rmq_conn *c, const stru
 
 /* Encodes resp and queues it on c (frees resp's arena). */
 void rmq_broker_reply(struct rmq_conn *c, struct rmq_cmd *resp);
+/* A SUCCESS reply carrying body[0..len) (copied before this returns); nothing for oneway. */
+void rmq_broker_reply_body(struct rmq_conn *c, const struct rmq_cmd *req, const void *body, size_t len);
 /* A reply with no fields: code and remark only. */
 void rmq_broker_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
