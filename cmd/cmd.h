@@ -39,6 +39,7 @@ int cmd_cluster(int argc, char **argv);
 int cmd_namesrv(int argc, char **argv);
 int cmd_standalone(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_example(int argc, char **argv);
 
 #define RMQ_VERSION "0.1.0"
 

@@ -65,6 +65,8 @@ static const char usage[] =
     "                        %s body size  %B born time  %S store time (ms)\n"
     "                        %% percent; escapes \\n \\t \\r \\0 \\\\\n"
     "      --json            print each message as one JSON line\n"
+    "      --messageext      print each message as the Java quick-start consumer does:\n"
+    "                        ConsumeMessageThread_GROUP_N Receive New Messages: [MessageExt [...]]\n"
     "  -c, --count N         stop after N messages\n"
     "  -e, --exit-at-end     read every queue to its end, then stop; does not join the\n"
     "                        group (else: join it, share its queues, wait for more)\n"
@@ -87,7 +89,7 @@ static const char usage[] =
     "SIGINT and SIGTERM stop it after committing (exit 0). A closed output pipe stops it\n"
     "quietly, committing only what was read. Exit status: 0 ok, 1 error, 2 usage error.\n";
 
-enum { O_JSON = 256, O_FROM, O_TAG, O_BATCH, O_BROADCAST, O_OFFSETS_FILE };
+enum { O_JSON = 256, O_FROM, O_TAG, O_BATCH, O_BROADCAST, O_OFFSETS_FILE, O_MESSAGEEXT };
 
 static const struct option longopts[] = {
     {"broker", required_argument, NULL, 'b'}, {"namesrv", required_argument, NULL, 'n'},
@@ -97,6 +99,7 @@ static const struct option longopts[] = {
     {"from", required_argument, NULL, O_FROM}, {"tag", required_argument, NULL, O_TAG},
     {"batch", required_argument, NULL, O_BATCH}, {"help", no_argument, NULL, 'h'},
     {"verbose", no_argument, NULL, 'v'}, {"broadcast", no_argument, NULL, O_BROADCAST}, {"offsets-file", required_argument, NULL, O_OFFSETS_FILE},
+    {"messageext", no_argument, NULL, O_MESSAGEEXT},
     {NULL, 0, NULL, 0},
 };
 
@@ -113,6 +116,8 @@ struct cons {
     struct rmq_consumer *c;
     struct rmq_format fmt;
     bool json;
+    const char *messageext_group;   /* --messageext: the group its lines name */
+    uint64_t messageext_n;          /* ... and how many it printed */
     long count, printed;
     struct rmq_buf out;
     uint64_t out_pos;          /* stream position of out.data[0] */
@@ -225,7 +230,9 @@ static void flush_out(struct cons *s)
 static int on_message(void *arg, int qi, const struct rmq_consumed *c)
 {
     struct cons *s = arg;
-    if (s->json)
+    if (s->messageext_group)
+        rmq_format_quickstart_receive(&s->out, s->messageext_group, ++s->messageext_n, c);
+    else if (s->json)
         rmq_format_json(&s->out, c);
     else
         rmq_format_render(&s->out, &s->fmt, c);
@@ -546,6 +553,7 @@ int cmd_consume(int argc, char **argv)
         case 'g': co.group = optarg; break;
         case 'f': format = optarg; break;
         case O_JSON: s.json = true; break;
+        case O_MESSAGEEXT: s.messageext_group = ""; break;   /* named after -g, below */
         case 'c':
             s.count = strtol(optarg, &end, 10);
             if (*end || end == optarg || s.count < 1)
@@ -582,6 +590,8 @@ int cmd_consume(int argc, char **argv)
     co.topic = argv[optind];
     if (!co.group)
         return cmd_usage_error(usage, "consume", "missing -g GROUP");
+    if (s.messageext_group)
+        s.messageext_group = co.group;
     if (offsets_file && !s.broadcast)
         return cmd_usage_error(usage, "consume", "--offsets-file goes with --broadcast");
     s.topic = co.topic;

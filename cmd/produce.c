@@ -42,20 +42,32 @@ static const char usage[] =
     "  -t, --tag TAG         tag every message with TAG\n"
     "  -k, --key KEY         add a key (repeatable; indexed by the broker)\n"
     "  -p, --property K=V    add a user property (repeatable)\n"
-    "      --delay LEVEL     delay level 1..18 (RocketMQ's scheduled delivery)\n"
+    "      --delay LEVEL     deliver after the broker's delay LEVEL (its messageDelayLevel:\n"
+    "                        1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h\n"
+    "                        by default); 0: at once. A level past the broker's last is\n"
+    "                        clamped to the last by the broker, as RocketMQ brokers do\n"
+    "      --sharding-key KEY\n"
+    "                        send every message to the queue of KEY (RocketMQ's\n"
+    "                        SelectMessageQueueByHash), so they keep their order\n"
+    "      --sharding-key-sep SEP\n"
+    "                        each record is KEY SEP BODY: its own sharding key\n"
     "  -g, --group GROUP     producer group (default rmq_producer)\n"
     "      --json            print one JSON line per message: n, status, msgId,\n"
     "                        offsetMsgId, brokerName, queueId, queueOffset (or error)\n"
+    "      --sendresult      print one line per message as Java's SendResult prints\n"
     "      --window N        requests in flight (default 256)\n"
     "      --retries N       further attempts for a failed message (default 2)\n"
     "      --timeout MS      per-request timeout (default 3000)\n"
     "  -h, --help            this text\n"
     "\n"
     "Empty records are skipped (RocketMQ refuses empty bodies); n counts them anyway, so\n"
-    "it is the line number. Bodies over 4 KiB are LZ4-compressed. Exit status: 0 every\n"
-    "message was acknowledged, 1 some were not (each named on stderr), 2 usage error.\n";
+    "it is the line number. Bodies over 4 KiB are LZ4-compressed. Every message is a request\n"
+    "of its own (never a batch, which RocketMQ could not delay). With a sharding key the\n"
+    "order of a key's messages holds in its queue unless one needed a retry (--retries 0\n"
+    "or --window 1 rule that out). Exit status: 0 every message was acknowledged, 1 some\n"
+    "were not (each named on stderr), 2 usage error.\n";
 
-enum { O_WHOLE = 256, O_DELAY, O_JSON, O_WINDOW, O_RETRIES, O_TIMEOUT };
+enum { O_WHOLE = 256, O_DELAY, O_JSON, O_WINDOW, O_RETRIES, O_TIMEOUT, O_SHARD, O_SHARD_SEP, O_SENDRESULT };
 
 static const struct option longopts[] = {
     {"broker", required_argument, NULL, 'b'}, {"namesrv", required_argument, NULL, 'n'},
@@ -65,6 +77,9 @@ static const struct option longopts[] = {
     {"delay", required_argument, NULL, O_DELAY}, {"group", required_argument, NULL, 'g'},
     {"json", no_argument, NULL, O_JSON},      {"window", required_argument, NULL, O_WINDOW},
     {"retries", required_argument, NULL, O_RETRIES}, {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"sharding-key", required_argument, NULL, O_SHARD},
+    {"sharding-key-sep", required_argument, NULL, O_SHARD_SEP},
+    {"sendresult", no_argument, NULL, O_SENDRESULT},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
 
@@ -85,7 +100,9 @@ struct prod {
     struct ev_loop *loop;
     struct rmq_producer *p;
     struct rmq_message tmpl;      /* tags, keys, properties for every message */
-    bool json, whole;
+    const char *topic;
+    const char *shard_sep;        /* each record is KEY shard_sep BODY, or NULL */
+    bool json, whole, sendresult;
     char sep;
     char **args;                  /* MESSAGE arguments, or NULL: stdin */
     int nargs, argi;
@@ -124,6 +141,9 @@ static void print_ready(struct prod *pr)
                 rmq_json_string(&line, s->error, strlen(s->error));
                 rmq_buf_addstr(&line, "}\n");
             }
+        } else if (pr->sendresult) {
+            rmq_format_sendresult(&line, rmq_send_status_name(s->status), s->msg_id, s->offset_id, pr->topic,
+                                  s->broker, s->qid, s->qoff);
         } else if (pr->json) {
             rmq_buf_printf(&line, "{\"n\":%llu,\"status\":\"%s\",\"msgId\":\"%s\",\"offsetMsgId\":\"%s\","
                            "\"brokerName\":", (unsigned long long)s->n, rmq_send_status_name(s->status), s->msg_id,
@@ -162,6 +182,26 @@ static void on_result(void *arg, uint64_t seq, const struct rmq_send_result *r)
         feed(pr);
 }
 
+/* --sharding-key-sep: the record's key is what comes before the first separator, the body
+ * what follows. A record without one is an error (RMQ_EINVAL) rather than a message that
+ * would silently lose its order. */
+static int split_sharding_key(struct prod *pr, struct rmq_message *m, char *err)
+{
+    if (!pr->shard_sep)
+        return 0;
+    size_t sl = strlen(pr->shard_sep);
+    const char *b = m->body, *at = sl <= m->body_len ? memmem(b, m->body_len, pr->shard_sep, sl) : NULL;
+    if (!at)
+        return rmq_seterr(err, RMQ_EINVAL, "no sharding key: the record has no '%s'", pr->shard_sep);
+    m->sharding_key = b;
+    m->sharding_key_len = (size_t)(at - b);
+    m->body = at + sl;
+    m->body_len -= m->sharding_key_len + sl;
+    if (m->body_len == 0)
+        return rmq_seterr(err, RMQ_EINVAL, "empty body after the sharding key");
+    return 0;
+}
+
 /* Submits one record (n = its input position). */
 static void submit(struct prod *pr, const void *body, size_t len)
 {
@@ -176,7 +216,10 @@ static void submit(struct prod *pr, const void *body, size_t len)
     m.body = body;
     m.body_len = len;
     char err[RMQ_ERRLEN];
-    if (rmq_producer_send(pr->p, &m, seq, err)) {
+    int rc = split_sharding_key(pr, &m, err);
+    if (rc == 0)
+        rc = rmq_producer_send(pr->p, &m, seq, err);
+    if (rc) {
         s->done = true;
         s->status = RMQ_SEND_FAILED;
         s->error = strdup(err);
@@ -308,12 +351,22 @@ int cmd_produce(int argc, char **argv)
             break;
         }
         case O_DELAY:
-            if (cmd_parse_long(optarg, 1, 18, &v))
-                return cmd_usage_error(usage, "produce", "--delay must be a level from 1 to 18");
+            if (cmd_parse_long(optarg, 0, INT32_MAX, &v))
+                return cmd_usage_error(usage, "produce", "--delay must be a level: 0 (none), 1, 2, ...");
             pr.tmpl.delay_level = (int)v;
             break;
         case 'g': po.group = optarg; break;
         case O_JSON: pr.json = true; break;
+        case O_SENDRESULT: pr.sendresult = true; break;
+        case O_SHARD:
+            pr.tmpl.sharding_key = optarg;
+            pr.tmpl.sharding_key_len = strlen(optarg);
+            break;
+        case O_SHARD_SEP:
+            if (!*optarg)
+                return cmd_usage_error(usage, "produce", "--sharding-key-sep must not be empty");
+            pr.shard_sep = optarg;
+            break;
         case O_WINDOW:
             if (cmd_parse_long(optarg, 1, 65536, &v))
                 return cmd_usage_error(usage, "produce", "--window must be from 1 to 65536");
@@ -336,7 +389,11 @@ int cmd_produce(int argc, char **argv)
     }
     if (optind >= argc)
         return cmd_usage_error(usage, "produce", "missing TOPIC");
-    po.topic = argv[optind++];
+    po.topic = pr.topic = argv[optind++];
+    if (pr.json && pr.sendresult)
+        return cmd_usage_error(usage, "produce", "--json and --sendresult are two outputs: choose one");
+    if (pr.shard_sep && pr.tmpl.sharding_key)
+        return cmd_usage_error(usage, "produce", "--sharding-key and --sharding-key-sep: choose one");
     if (optind < argc) {
         if (pr.whole || pr.sep == '\0')
             return cmd_usage_error(usage, "produce", "MESSAGE arguments cannot be combined with --whole or -z");

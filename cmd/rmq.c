@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {"offsets", cmd_offsets, "show or reset a consumer group's offsets"},
     {"cluster", cmd_cluster, "list the brokers of every cluster the name servers know"},
     {"admin", cmd_admin, "mqadmin's other commands: find messages by id or key"},
+    {"example", cmd_example, "the tutorial's quick-start Producer and Consumer, one command each"},
     {"shutdown", cmd_shutdown, "ask a broker or name server to shut down and wait until it has"},
     {"version", cmd_version, "print the version"},
 };

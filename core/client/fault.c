@@ -75,3 +75,11 @@ void rmq_faults_free(struct rmq_faults *f)
     free(f->v);
     memset(f, 0, sizeof *f);
 }
+
+size_t rmq_queue_by_hash(int32_t hash, size_t n)
+{
+    /* Java's % truncates toward zero like C's; the remainder's magnitude is below n, so
+     * negating it cannot overflow even for Integer.MIN_VALUE */
+    int64_t v = (int64_t)hash % (int64_t)n;
+    return (size_t)(v < 0 ? -v : v);
+}

@@ -58,4 +58,10 @@ size_t rmq_fault_pick(const struct rmq_faults *f, const struct rmq_mq *qs, size_
 
 void rmq_faults_free(struct rmq_faults *f);
 
+/* RocketMQ's SelectMessageQueueByHash for a sharding key whose Java hashCode() is hash
+ * (util/hash.h rmq_java_hash): hash % n made non-negative — the index among the n writable
+ * queues (n > 0) in the route's order, so every message of one key goes to one queue while
+ * the queue list stays the same. */
+size_t rmq_queue_by_hash(int32_t hash, size_t n);
+
 #endif

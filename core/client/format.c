@@ -223,9 +223,13 @@ void rmq_format_messageext(struct rmq_buf *out, const struct rmq_consumed *c, co
     java_host(out, &m->born_host);
     rmq_buf_printf(out, ", storeTimestamp=%" PRId64 ", storeHost=", m->store_ts);
     java_host(out, &m->store_host);
-    rmq_buf_printf(out, ", msgId=%.*s, commitLogOffset=%" PRId64 ", bodyCRC=%d, reconsumeTimes=%d, "
+    /* the msgId field, which a Java consumer's MessageClientExt fills with the offset id
+     * (getMsgId() gives the UNIQ_KEY, toString() does not call it) */
+    char offset_id[64];
+    rmq_msg_offset_id(offset_id, &m->store_host, m->phys_offset);
+    rmq_buf_printf(out, ", msgId=%s, commitLogOffset=%" PRId64 ", bodyCRC=%d, reconsumeTimes=%d, "
                    "preparedTransactionOffset=%" PRId64 ", toString()=Message{topic='%.*s', flag=%d, properties={",
-                   (int)c->msg_id_len, c->msg_id, m->phys_offset, (int)m->body_crc, (int)m->reconsume_times,
+                   offset_id, m->phys_offset, (int)m->body_crc, (int)m->reconsume_times,
                    m->prepared_tx_offset, (int)m->topic_len, m->topic, (int)m->flag);
     size_t pos = 0, kl, vl;
     const char *k, *v;
@@ -235,6 +239,15 @@ void rmq_format_messageext(struct rmq_buf *out, const struct rmq_consumed *c, co
     for (size_t i = 0; i < c->body_len; i++)   /* Arrays.toString(byte[]): signed bytes */
         rmq_buf_printf(out, "%s%d", i ? ", " : "", (int)(int8_t)c->body[i]);
     rmq_buf_addstr(out, "], transactionId='null'}]");
+}
+
+void rmq_format_quickstart_receive(struct rmq_buf *out, const char *group, uint64_t nth, const struct rmq_consumed *c)
+{
+    /* the pool's thread names: "ConsumeMessageThread_" + group (cut to 100) + "_" + n */
+    rmq_buf_printf(out, "ConsumeMessageThread_%.100s_%u Receive New Messages: [", group,
+                   (unsigned)((nth - 1) % RMQ_JAVA_CONSUME_THREADS + 1));
+    rmq_format_messageext(out, c, c->broker ? c->broker : "");
+    rmq_buf_addstr(out, "] \n");   /* closes the list: Java prints "%s Receive New Messages: %s %n" */
 }
 
 void rmq_format_details(struct rmq_buf *out, const struct rmq_consumed *c)

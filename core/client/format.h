@@ -50,6 +50,14 @@ void rmq_format_sendresult(struct rmq_buf *out, const char *status, const char *
  * shape), without a newline; broker is the broker name it came from. */
 void rmq_format_messageext(struct rmq_buf *out, const struct rmq_consumed *c, const char *broker);
 
+/* Java push consumers' consumeThreadMin: the quick-start consumer's thread names number
+ * 1..20. */
+#define RMQ_JAVA_CONSUME_THREADS 20
+/* One line as the Java quick-start consumer prints the nth (from 1) delivery c to group:
+ * "ConsumeMessageThread_<group>_<n> Receive New Messages: [MessageExt [...]] " and a
+ * newline, n cycling 1..20 as the pool's threads take turns. */
+void rmq_format_quickstart_receive(struct rmq_buf *out, const char *group, uint64_t nth, const struct rmq_consumed *c);
+
 /* "yyyy-MM-dd HH:mm:ss,SSS" in local time, as RocketMQ's tools print times; "" for ms <= 0. */
 void rmq_format_time(int64_t ms, char *out, size_t n);
 /* "ip:port" ("[ip6]:port") of a stored host. */

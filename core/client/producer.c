@@ -16,6 +16,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 #include <ev.h>
@@ -41,6 +42,8 @@ struct pmsg {
     int64_t due_us;                 /* when waiting to retry */
     int64_t sent_us;                /* when the attempt in flight left */
     int attempts;
+    bool sharded;                   /* queue chosen by shard_hash, not round robin */
+    int32_t shard_hash;             /* Java hashCode() of the sharding key */
     struct rmq_mq mq;               /* queue of the current (or last) attempt */
     char uniq[RMQ_UNIQ_LEN + 1];
 };
@@ -209,8 +212,8 @@ static void on_reply(void *ctx, int status, const struct rmq_cmd *resp, const ch
     pump(p);
 }
 
-/* Sends one attempt of m, to the queue fault.h picks (another broker than the last
- * attempt's when there is one). */
+/* Sends one attempt of m, to its sharding key's queue, or else to the queue fault.h picks
+ * (another broker than the last attempt's when there is one). */
 static void transmit(struct rmq_producer *p, struct pmsg *m)
 {
     size_t n = rmq_qset_count(p->qs);
@@ -222,7 +225,10 @@ static void transmit(struct rmq_producer *p, struct pmsg *m)
     snprintf(last, sizeof last, "%s", m->mq.broker);
     const struct rmq_mq *qv = rmq_qset_queues(p->qs);
     m->sent_us = rmq_mono_us();
-    m->mq = qv[rmq_fault_pick(&p->faults, qv, n, &p->next_queue, *last ? last : NULL, m->sent_us / 1000)];
+    if (m->sharded)
+        m->mq = qv[rmq_queue_by_hash(m->shard_hash, n)];
+    else
+        m->mq = qv[rmq_fault_pick(&p->faults, qv, n, &p->next_queue, *last ? last : NULL, m->sent_us / 1000)];
     struct rmq_rpc *rpc = rmq_qset_rpc(p->qs, m->mq.broker);
     if (!rpc) {
         m->attempts++;
@@ -372,6 +378,10 @@ int rmq_producer_send(struct rmq_producer *p, const struct rmq_message *msg, uin
     m->p = p;
     m->id = id;
     m->flag = msg->flag;
+    if (msg->sharding_key) {
+        m->sharded = true;
+        m->shard_hash = rmq_java_hash(msg->sharding_key, msg->sharding_key_len);
+    }
     m->born_ts = rmq_now_ms();
     rmq_uniq_next(&p->uniq, m->born_ts, m->uniq);
     struct rmq_buf b = {0};

@@ -18,6 +18,12 @@
  *   body        as given, or LZ4-compressed (compress.h) when longer than compress_over
  *               and the result is smaller; sysFlag then says COMPRESSED | LZ4 << 8.
  *
+ * Queues for a sharding key: a message with one goes to the queue RocketMQ's
+ * SelectMessageQueueByHash picks (fault.h rmq_queue_by_hash over the set's writable queues
+ * in order), retries included, whatever fault.h thinks of its broker — as Java's
+ * send(msg, selector, key) does. Messages of one key then keep their order in that queue,
+ * as long as none of them needed a retry (see below) and the queue list does not change.
+ *
  * Retries: a message whose request fails — the connection broke or timed out, or the
  * broker answered with a code Java producers retry on (SYSTEM_ERROR, SYSTEM_BUSY,
  * SERVICE_NOT_AVAILABLE, NO_PERMISSION, TOPIC_NOT_EXIST, NOT_IN_CURRENT_UNIT,
@@ -80,7 +86,11 @@ struct rmq_message {
     const char *props;        /* further encoded properties (props.h), NULL: none */
     size_t props_len;
     int32_t flag;             /* the user flag stored with the message */
-    int delay_level;          /* 0: none; 1..18 RocketMQ's delay levels */
+    int delay_level;          /* 0: none; else a level of the broker's messageDelayLevel
+                                 (1..18 by default; higher ones the broker clamps) */
+    const char *sharding_key; /* NULL: round robin; else the queue of this key
+                                 (fault.h rmq_queue_by_hash), on every attempt */
+    size_t sharding_key_len;
 };
 
 struct rmq_producer_opts {

@@ -328,11 +328,23 @@ static void java_text_forms(void **state)
     snprintf(want, sizeof want,
              "MessageExt [brokerName=broker-a, queueId=3, storeSize=%u, queueOffset=42, sysFlag=0, "
              "bornTimestamp=1000, bornHost=/127.0.0.1:4000, storeTimestamp=2000, storeHost=/10.0.0.2:10911, "
-             "msgId=ABC, commitLogOffset=256, bodyCRC=%d, reconsumeTimes=0, preparedTransactionOffset=0, "
+             "msgId=0A00000200002A9F0000000000000100, commitLogOffset=256, bodyCRC=%d, reconsumeTimes=0, "
+             "preparedTransactionOffset=0, "
              "toString()=Message{topic='T', flag=%d, properties={TAGS=TagA, KEYS=k1, UNIQ_KEY=ABC}, "
              "body=[72, 105, -1], transactionId='null'}]",
              (unsigned)m.total_size, (int)m.body_crc, (int)m.flag);
     assert_string_equal((char *)out.data, want);
+    /* the quick-start consumer's line around it: the 21st delivery is thread 1 again */
+    c.broker = "broker-a";
+    rmq_buf_reset(&out);
+    rmq_format_quickstart_receive(&out, "please_rename_unique_group_name_4", 20, &c);
+    rmq_format_quickstart_receive(&out, "please_rename_unique_group_name_4", 21, &c);
+    rmq_buf_add(&out, "", 1);
+    char line[1200], both[2400];
+    snprintf(line, sizeof line, "Receive New Messages: [%s] \n", want);
+    snprintf(both, sizeof both, "ConsumeMessageThread_please_rename_unique_group_name_4_20 %s"
+             "ConsumeMessageThread_please_rename_unique_group_name_4_1 %s", line, line);
+    assert_string_equal((char *)out.data, both);
     rmq_buf_free(&out);
 }
 

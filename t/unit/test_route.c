@@ -13,6 +13,7 @@
 #include "client/route.h"
 #include "proto/body.h"
 #include "util/err.h"
+#include "util/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,23 @@ static void ns_addrs_option_env_default(void **state)
     assert_non_null(strstr(err, "name server address"));
 }
 
+/* SelectMessageQueueByHash: Java hashCode() % n, negative remainders made positive — the
+ * expected values are Java's ("order-1".hashCode() is -1207111310, "polygenelubricants"'s
+ * Integer.MIN_VALUE). */
+static void queue_by_hash_is_javas(void **state)
+{
+    assert_int_equal(rmq_java_hash("hello", 5), 99162322);
+    assert_int_equal(rmq_queue_by_hash(rmq_java_hash("hello", 5), 8), 2);
+    assert_int_equal(rmq_java_hash("order-1", 7), -1207111310);
+    assert_int_equal(rmq_queue_by_hash(rmq_java_hash("order-1", 7), 8), 6);
+    assert_int_equal(rmq_queue_by_hash(rmq_java_hash("order-2", 7), 8), 5);
+    assert_int_equal(rmq_queue_by_hash(rmq_java_hash("customer-42", 11), 6), 1);
+    assert_int_equal(rmq_queue_by_hash(INT32_MIN, 8), 0);
+    assert_int_equal(rmq_queue_by_hash(INT32_MIN, 7), 2);   /* -2147483648 % 7 = -2 */
+    assert_int_equal(rmq_queue_by_hash(INT32_MAX, 1), 0);
+    assert_int_equal(rmq_queue_by_hash(-1, 3), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +239,7 @@ int main(void)
         cmocka_unit_test(pick_avoids_failed_broker_until_it_expires),
         cmocka_unit_test(pick_retry_goes_to_another_broker),
         cmocka_unit_test(ns_addrs_option_env_default),
+        cmocka_unit_test(queue_by_hash_is_javas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
