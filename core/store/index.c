@@ -90,6 +90,14 @@ static uint8_t *entry_at(const struct rmq_index *ix, const struct ix_file *f, ui
     return f->map + rmq_index_entry_pos(ix->slots, n);
 }
 
+/* Slots are hit at random and entries are appended: a fault must bring in one page, not
+ * a readahead window of large folios (a 2 MiB folio zeroed in one fault stalled the
+ * broker's loop thread for up to 20 ms on this kernel; see store/mfile.c). */
+static void advise_random(struct ix_file *f)
+{
+    madvise(f->map, f->len, MADV_RANDOM);
+}
+
 static void file_free(struct ix_file *f)
 {
     if (f->map)
@@ -210,6 +218,7 @@ static int load_file(struct rmq_index *ix, const char *name, struct ix_file **ou
         file_free(f);
         return rmq_seterr(err, -e, "cannot map index file '%s': %s", path, strerror(e));
     }
+    advise_random(f);
     hdr_load(f);
     const char *why = check_header(f, ix->slots, ix->max);
     if (why) {
@@ -421,6 +430,7 @@ static int roll(struct rmq_index *ix, struct ix_file **out)
         unlink(path);
         goto fail;
     }
+    advise_random(f);
     /* As RocketMQ: a new file starts where the previous one ended, until its first entry. */
     if (prev) {
         f->begin_ts = f->end_ts = prev->end_ts;

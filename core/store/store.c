@@ -152,6 +152,7 @@ int rmq_store_close(struct rmq_store *s)
     rmq_store_commit(s);
     rmq_store_dispatch(s);
     rmq_preparer_stop(s);
+    rmq_cl_drop_spare(&s->cl);   /* a clean store ends with its last written segment */
     rmq_flusher_stop(s);
     int rc = rmq_store_checkpoint_now(s, true);
     if (rc == 0 && unlink(s->abort_path) < 0 && errno != ENOENT)
