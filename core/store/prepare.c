@@ -60,7 +60,7 @@ static struct rmq_mfile *segment_at(struct rmq_store *s, int64_t off)
         }
     }
     pthread_mutex_unlock(&s->cl.mq.lock);
-    if (f)
+    if (f || !s->o.make_segments_ahead)
         return f;
     char err[RMQ_ERRLEN] = "";
     f = rmq_cl_make_spare(&s->cl, err);
@@ -176,9 +176,16 @@ static void *preparer_main(void *arg)
 
 void rmq_preparer_kick(struct rmq_store *s)
 {
-    if (s->prep_broken || s->cl.wrote + PREP_LOW <= s->prep_asked)
+    if (s->prep_broken)
         return;
-    s->prep_asked = s->cl.wrote + PREP_AHEAD;
+    /* ask again while the prepared run reaches past the last segment and its successor is
+     * not made yet (the preparer may have stopped there before the loop thread rolled) */
+    bool spare = s->o.make_segments_ahead && s->prep_asked >= rmq_mq_limit(&s->cl.mq) &&
+                 !atomic_load_explicit(&s->cl.spare, memory_order_relaxed);
+    if (s->cl.wrote + PREP_LOW <= s->prep_asked && !spare)
+        return;
+    if (s->cl.wrote + PREP_LOW > s->prep_asked)
+        s->prep_asked = s->cl.wrote + PREP_AHEAD;
     pthread_mutex_lock(&s->prep_lock);
     s->prep_want = s->prep_asked;
     pthread_cond_signal(&s->prep_cond);

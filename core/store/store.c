@@ -33,6 +33,7 @@ void rmq_store_opts_default(struct rmq_store_opts *o, const char *root)
     o->flush_cq_interval_ms = 1000;
     o->max_message_size = 4 * 1024 * 1024;
     o->record_crc = true;
+    o->make_segments_ahead = true;
     o->store_host = (struct rmq_host){{127, 0, 0, 1}, 4, 10911};
     o->delete_when = "04";
     o->file_reserved_hours = 72;

@@ -57,6 +57,9 @@ struct rmq_store_opts {
     int flush_cq_interval_ms;      /* flushIntervalConsumeQueue, 1000 (also the checkpoint) */
     size_t max_message_size;       /* maxMessageSize, 4 MiB (body bytes) */
     bool record_crc;               /* write the __CRC32# whole-record CRC, true */
+    bool make_segments_ahead;      /* the preparer thread makes the next commitlog segment
+                                    * before the writer needs it, true (false: the writer
+                                    * makes it when it rolls; tests of that path) */
     struct rmq_host store_host;    /* brokerIP1:listenPort, written into every record */
     /* retention */
     const char *delete_when;       /* deleteWhen, "04" (hours, ';'-separated) */

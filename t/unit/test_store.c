@@ -206,9 +206,100 @@ static void torn_tail_is_cut(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+static bool all_zero_file(const char *path, off_t want_size)
+{
+    struct stat st;
+    if (stat(path, &st) < 0 || st.st_size != want_size)
+        return false;
+    FILE *fp = fopen(path, "rb");
+    int c, nonzero = 0;
+    while (fp && (c = fgetc(fp)) != EOF)
+        nonzero |= c;
+    if (fp)
+        fclose(fp);
+    return fp && !nonzero;
+}
+
+/* Fills most of segment 0 and waits for the preparer to make segment 1 ahead. */
+static void fill_until_spare(struct fx *f, int *i, char *spare_path, size_t n)
+{
+    snprintf(spare_path, n, "%s/commitlog/%020d", f->root, SEG);
+    while (rmq_store_written(f->s) < SEG / 2) {
+        assert_int_equal(put(f, "TopicTest", 0, (*i)++, NULL), 0);
+        rmq_store_commit(f->s);
+    }
+    for (int t = 0; t < 500 && access(spare_path, F_OK) != 0; t++) {
+        struct timespec ms = {0, 10 * 1000000L};
+        nanosleep(&ms, NULL);
+        rmq_store_commit(f->s);
+    }
+    assert_int_equal(access(spare_path, F_OK), 0);
+    assert_true(rmq_store_written(f->s) < SEG);   /* nobody has written into it */
+}
+
+/* The next segment is made ahead; a crash leaves it on disk, all zeros, and the store
+ * recovers: every record back, and appends roll into segments 1 and 2 as usual. */
+static void spare_segment_survives_crash(void **state)
+{
+    struct fx *f = *state;
+    f->o.flush_cq_interval_ms = 3600 * 1000;
+    open_store(f);
+    int i = 0;
+    char spare[512];
+    fill_until_spare(f, &i, spare, sizeof spare);
+    rmq_store_abandon(f->s);   /* kill -9 */
+    assert_true(all_zero_file(spare, SEG));
+    open_store(f);
+    assert_true(rmq_store_stats(f->s)->abnormal);
+    assert_int_equal(rmq_store_stats(f->s)->truncated_at, -1);
+    assert_int_equal(qmax(f, 0), i);
+    expect_body(f, 0, i - 1, i - 1);
+    int first = i;
+    while (rmq_store_written(f->s) < 2 * SEG + 100) {
+        assert_int_equal(put(f, "TopicTest", 0, i++, NULL), 0);
+        rmq_store_commit(f->s);
+    }
+    for (int k = 0; k < i; k += 37)
+        expect_body(f, 0, k, k);
+    expect_body(f, 0, first, first);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    open_store(f);   /* and once more after a clean shutdown */
+    assert_int_equal(qmax(f, 0), i);
+    expect_body(f, 0, i - 1, i - 1);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+/* A clean shutdown deletes an unused spare; an all-zero segment left after the last one
+ * anyway (by an older run, or a copy) is taken as the next segment when the log rolls. */
+static void clean_close_drops_spare_and_leftover_is_adopted(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    int i = 0;
+    char spare[512];
+    fill_until_spare(f, &i, spare, sizeof spare);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    assert_int_equal(access(spare, F_OK), -1);
+    int fd = open(spare, O_WRONLY | O_CREAT | O_EXCL, 0644);   /* the leftover */
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, SEG), 0);
+    close(fd);
+    f->o.make_segments_ahead = false;   /* the writer's roll must find it by itself */
+    open_store(f);
+    assert_false(rmq_store_stats(f->s)->abnormal);
+    while (rmq_store_written(f->s) < SEG + 100) {
+        assert_int_equal(put(f, "TopicTest", 0, i++, NULL), 0);
+        rmq_store_commit(f->s);
+    }
+    expect_body(f, 0, i - 1, i - 1);
+    expect_body(f, 0, 0, 0);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 static void enospc_on_roll_leaves_nothing_visible(void **state)
 {
     struct fx *f = *state;
+    f->o.make_segments_ahead = false;   /* the writer's own roll is what fails here */
     open_store(f);
     int i = 0;
     /* fill the first segment nearly to its end, then make the next segment fail */
@@ -499,6 +590,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_keeps_committed_records, setup, teardown),
         cmocka_unit_test_setup_teardown(torn_tail_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(enospc_on_roll_leaves_nothing_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(spare_segment_survives_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(clean_close_drops_spare_and_leftover_is_adopted, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_flush_visible_only_when_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_preparer_never_overwrites_records, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_queue_files_are_rebuilt, setup, teardown),
