@@ -151,12 +151,18 @@ static void *preparer_main(void *arg)
         rmq_debug("store: cannot lower the preparer's priority: %s", strerror(errno));
     pthread_mutex_lock(&s->prep_lock);
     while (!s->prep_stop) {
-        if (s->prep_want <= done || s->prep_broken) {
+        if ((s->prep_want <= done && !s->prep_files) || s->prep_broken) {
             pthread_cond_wait(&s->prep_cond, &s->prep_lock);
             continue;
         }
         int64_t want = s->prep_want;
+        s->prep_files = false;
         pthread_mutex_unlock(&s->prep_lock);
+        if (s->index && s->o.make_segments_ahead) {
+            int rc = rmq_index_make_spare(s->index);
+            if (rc < 0)
+                rmq_debug("store: cannot make the next index file ahead: %s", rmq_strerror(rc));
+        }
         int64_t written = atomic_load(&s->cl.written);
         if (done < written)
             done = written;   /* never behind the writer: that work is done already */
@@ -182,12 +188,14 @@ void rmq_preparer_kick(struct rmq_store *s)
      * not made yet (the preparer may have stopped there before the loop thread rolled) */
     bool spare = s->o.make_segments_ahead && s->prep_asked >= rmq_mq_limit(&s->cl.mq) &&
                  !atomic_load_explicit(&s->cl.spare, memory_order_relaxed);
-    if (s->cl.wrote + PREP_LOW <= s->prep_asked && !spare)
+    bool ix_spare = s->o.make_segments_ahead && s->index && rmq_index_needs_spare(s->index);
+    if (s->cl.wrote + PREP_LOW <= s->prep_asked && !spare && !ix_spare)
         return;
     if (s->cl.wrote + PREP_LOW > s->prep_asked)
         s->prep_asked = s->cl.wrote + PREP_AHEAD;
     pthread_mutex_lock(&s->prep_lock);
     s->prep_want = s->prep_asked;
+    s->prep_files |= ix_spare;
     pthread_cond_signal(&s->prep_cond);
     pthread_mutex_unlock(&s->prep_lock);
 }
@@ -198,6 +206,7 @@ int rmq_preparer_start(struct rmq_store *s, char *err)
     pthread_cond_init(&s->prep_cond, NULL);
     /* get the first pages (and on an empty store the first segment) ready at once */
     s->prep_asked = s->prep_want = s->cl.wrote + PREP_AHEAD;
+    s->prep_files = true;
     atomic_store(&s->zero_claim, NO_CLAIM);
     atomic_store(&s->cl_reserve, s->cl.wrote);
     if (s->o.sync_flush) {

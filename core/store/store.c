@@ -154,6 +154,8 @@ int rmq_store_close(struct rmq_store *s)
     rmq_store_dispatch(s);
     rmq_preparer_stop(s);
     rmq_cl_drop_spare(&s->cl);   /* a clean store ends with its last written segment */
+    if (s->index)
+        rmq_index_drop_spare(s->index);
     rmq_flusher_stop(s);
     int rc = rmq_store_checkpoint_now(s, true);
     if (rc == 0 && unlink(s->abort_path) < 0 && errno != ENOENT)
@@ -301,7 +303,6 @@ void rmq_store_commit(struct rmq_store *s)
     if (s->cl.wrote == atomic_load_explicit(&s->cl.written, memory_order_relaxed))
         return;
     rmq_cl_publish(&s->cl);
-    rmq_preparer_kick(s);
     if (s->o.sync_flush) {
         pthread_mutex_lock(&s->flush_lock);
         s->kick = true;
@@ -310,6 +311,7 @@ void rmq_store_commit(struct rmq_store *s)
     } else {
         rmq_store_dispatch(s);
     }
+    rmq_preparer_kick(s);   /* after dispatch: it may have filled the index file */
 }
 
 int64_t rmq_store_written(const struct rmq_store *s) { return atomic_load(&s->cl.written); }

@@ -296,6 +296,58 @@ static void clean_close_drops_spare_and_leftover_is_adopted(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+static int count_index_files(struct fx *f)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls %s/index 2>/dev/null | grep -c '^[0-9]*$'", f->root);
+    FILE *p = popen(cmd, "r");
+    int n = 0;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = 0;
+        pclose(p);
+    }
+    return n;
+}
+
+static void wait_index_files(struct fx *f, int n)
+{
+    for (int t = 0; t < 500 && count_index_files(f) < n; t++) {
+        struct timespec ms = {0, 10 * 1000000L};
+        nanosleep(&ms, NULL);
+        rmq_store_commit(f->s);
+    }
+    assert_int_equal(count_index_files(f), n);
+}
+
+/* The index's first file is made ahead at open, the next one when the newest is three
+ * quarters full; a crash leaves that spare on disk as the newest file, and lookups of keys
+ * in the older file still work after recovery, and after the roll into the spare. */
+static void index_spare_survives_crash(void **state)
+{
+    struct fx *f = *state;
+    f->o.flush_cq_interval_ms = 20;
+    open_store(f);
+    wait_index_files(f, 1);    /* before any message */
+    put_many(f, 1000, 2);      /* 3 keys each: 3000 of 4000 entries */
+    wait_index_files(f, 2);
+    int64_t phys[8];
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k777", 0, INT64_MAX, 8, phys), 1);
+    struct timespec cp = {0, 200 * 1000000L};
+    nanosleep(&cp, NULL);
+    rmq_store_abandon(f->s);
+    open_store(f);
+    assert_int_equal(count_index_files(f), 2);
+    /* from 1 ms: a begin time after the empty file's zero begin timestamp */
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k777", 1, INT64_MAX, 8, phys), 1);
+    for (int i = 1000; i < 1600; i++)   /* rolls into the spare */
+        assert_int_equal(put(f, "TopicTest", 0, i, NULL), 0);
+    rmq_store_commit(f->s);
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k1555", 0, INT64_MAX, 8, phys), 1);
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k777", 0, INT64_MAX, 8, phys), 1);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 static void enospc_on_roll_leaves_nothing_visible(void **state)
 {
     struct fx *f = *state;
@@ -591,6 +643,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(torn_tail_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(enospc_on_roll_leaves_nothing_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(spare_segment_survives_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(index_spare_survives_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(clean_close_drops_spare_and_leftover_is_adopted, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_flush_visible_only_when_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_preparer_never_overwrites_records, setup, teardown),
