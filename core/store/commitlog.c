@@ -11,10 +11,7 @@ int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
                 struct rmq_mq_damage *dmg, char *err)
 {
     memset(cl, 0, sizeof *cl);
-    int rc = rmq_mq_open(&cl->mq, dir, file_size, false, dmg, err);
-    for (int i = 0; rc == 0 && i + 1 < cl->mq.nfiles; i++)
-        rmq_mfile_advise_read(cl->mq.files[i]);   /* only the last one is written */
-    return rc;
+    return rmq_mq_open(&cl->mq, dir, file_size, false, dmg, err);
 }
 
 void rmq_cl_close(struct rmq_commitlog *cl)
@@ -103,8 +100,6 @@ int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t
             wr32(f->base + pos, (uint32_t)(f->size - pos));
             wr32(f->base + pos + 4, RMQ_MAGIC_BLANK);
         }
-        if (f)
-            rmq_mfile_advise_read(f);
         f = nf;
         pos = 0;
         cl->wrote = next;

@@ -44,11 +44,6 @@ static struct rmq_mfile *mfile_open(const char *path, int64_t start, size_t size
     uint8_t *base = rmq_os_mmap(fd, size);
     if (!base)
         goto fail_errno;
-    /* No fault-around or readahead into large folios while the segment is written: on this
-     * kernel (6.18, ext4 large folios) a write fault could allocate and zero a 2 MiB folio,
-     * up to 20 ms in one fault without a preemption point; single pages cost microseconds.
-     * Segments only read from get normal readahead back (rmq_mfile_advise_read). */
-    madvise(base, size, MADV_RANDOM);
     struct rmq_mfile *f = calloc(1, sizeof *f);
     if (!f) {
         munmap(base, size);
@@ -89,7 +84,7 @@ struct rmq_mfile *rmq_mfile_create(const char *path, int64_t start, size_t size,
     return mfile_open(path, start, size, true, create_dir_later, NULL, rc, err);
 }
 
-void rmq_mfile_advise_read(struct rmq_mfile *f) { madvise(f->base, f->size, MADV_NORMAL); }
+void rmq_mfile_advise_small_faults(struct rmq_mfile *f) { madvise(f->base, f->size, MADV_RANDOM); }
 
 void rmq_mfile_ref(struct rmq_mfile *f) { atomic_fetch_add(&f->refs, 1); }
 
@@ -295,6 +290,8 @@ struct rmq_mfile *rmq_mq_make(const struct rmq_mqueue *mq, int64_t start, int *r
     struct rmq_mfile *f = rmq_mfile_create(path, start, mq->file_size, !mq->durable_create, rc, err);
     if (!f)
         return NULL;
+    if (mq->small_faults)
+        rmq_mfile_advise_small_faults(f);
     /* make the preallocated size durable now, so a power cut cannot leave a short segment
      * in the middle of the log (only rebuildable runs skip this) */
     if (mq->durable_create && (*rc = rmq_mfile_sync(f)) < 0) {

@@ -47,9 +47,14 @@ struct rmq_mfile *rmq_mfile_open(const char *path, int64_t start, size_t size, b
 struct rmq_mfile *rmq_mfile_create(const char *path, int64_t start, size_t size,
                                    bool create_dir_later, int *rc, char *err);
 void rmq_mfile_ref(struct rmq_mfile *f);
-/* Segments are mapped for writing (MADV_RANDOM: no large-folio readahead on faults, see
- * mfile.c); a segment that will only be read again gets normal readahead back. */
-void rmq_mfile_advise_read(struct rmq_mfile *f);
+/* Faults on f bring in single pages (MADV_RANDOM), not a readahead window of large folios.
+ * On this VM (read_ahead_kb 8192, ext4 large folios, kernel 6.18) a fault into fresh file
+ * space allocates and zeroes up to 8 MiB of 2 MiB folios with no preemption point: up to
+ * 20 ms on the faulting thread, and on any thread woken onto that core. Worth it for small,
+ * scattered writers (consume queues, the index); not for the commitlog: order-0 page cache
+ * made its writeback ~40x costlier (a TLB shootdown per page) and cost 27-35 % of produce
+ * and consume throughput in A/B runs (BENCHMARKS.md, 2026-11-25). */
+void rmq_mfile_advise_small_faults(struct rmq_mfile *f);
 /* Drops a reference; the last one unmaps, closes and (if marked) unlinks. */
 void rmq_mfile_unref(struct rmq_mfile *f);
 /* fdatasync the segment; 0 or -errno. */
@@ -65,6 +70,7 @@ struct rmq_mqueue {
     char dir[PATH_MAX];
     size_t file_size;
     bool durable_create;        /* sync each new segment's size (not for rebuildable runs) */
+    bool small_faults;          /* new segments get rmq_mfile_advise_small_faults */
     pthread_mutex_t lock;       /* guards files/nfiles against the flush thread */
     struct rmq_mfile **files;   /* ascending start offsets, contiguous */
     int nfiles, cap;
