@@ -343,6 +343,19 @@ const uint8_t *rmq_store_raw(struct rmq_store *s, int64_t phys, size_t *avail)
     return rmq_cl_at(&s->cl, phys, avail);
 }
 
+const uint8_t *rmq_store_pin(struct rmq_store *s, int64_t phys, size_t *avail, void **pin)
+{
+    const uint8_t *p = rmq_cl_at(&s->cl, phys, avail);
+    if (!p)
+        return NULL;
+    struct rmq_mfile *f = rmq_mq_find(&s->cl.mq, phys);
+    rmq_mfile_ref(f);
+    *pin = f;
+    return p;
+}
+
+void rmq_store_unpin(void *pin) { rmq_mfile_unref(pin); }
+
 int rmq_store_read(struct rmq_store *s, int64_t phys, struct rmq_msg *m, int check, char *err)
 {
     int n = rmq_cl_read(&s->cl, phys, m, check, err);

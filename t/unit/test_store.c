@@ -563,6 +563,44 @@ static void retention_deletes_old_segments(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+/* A pinned record stays readable after retention deleted its segment (pull replies are
+ * sent from the mapping, and the socket may take its time); the file goes with the pin. */
+static void pinned_record_outlives_retention(void **state)
+{
+    struct fx *f = *state;
+    char hour[8];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    snprintf(hour, sizeof hour, "%02d", tm.tm_hour);
+    f->o.delete_when = hour;
+    f->o.file_reserved_hours = 0;
+    open_store(f);
+    put_many(f, 3000, 1);
+    for (int i = 0; i < 200 && rmq_store_flushed(f->s) < rmq_store_written(f->s); i++)
+        usleep(10000);
+    size_t avail = 0;
+    void *pin = NULL;
+    const uint8_t *p = rmq_store_pin(f->s, 0, &avail, &pin);   /* message 0, segment 0 */
+    assert_non_null(p);
+    assert_non_null(pin);
+    while (rmq_store_retention(f->s, rmq_now_ms() + 1000) > 0)
+        ;
+    assert_true(rmq_store_min_phys(f->s) > 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/commitlog/%020d", f->root, 0);
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN];
+    assert_true(rmq_msg_decode(p, avail, &m, RMQ_MSG_CHECK_CRC, err) > 0);
+    assert_int_equal(m.phys_offset, 0);
+    assert_int_equal(m.body_len, strlen("message 0 of TopicTest/0"));
+    assert_memory_equal(m.body, "message 0 of TopicTest/0", m.body_len);
+    rmq_store_unpin(pin);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_null(rmq_store_pin(f->s, 0, &avail, &pin));   /* and nothing to pin now */
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 static void full_disk_refuses_writes_until_space_returns(void **state)
 {
     struct fx *f = *state;
@@ -651,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lost_first_queue_segment_is_rebuilt, setup, teardown),
         cmocka_unit_test_setup_teardown(other_segment_size_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_deletes_old_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(pinned_record_outlives_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(full_disk_refuses_writes_until_space_returns, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_is_refused, setup, teardown),
         cmocka_unit_test(waitq_completes_in_order),
