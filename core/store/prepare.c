@@ -1,10 +1,17 @@
 /*
  * prepare.c — the preparer thread: gets commitlog pages ready ahead of the writer.
  *
+ * Files: the next commitlog segment (commitlog.h, "spare") and the index's next file
+ * (index.h) are made here before the writer needs them, so the loop thread never creates,
+ * preallocates or syncs a file on the append path (RocketMQ's AllocateMappedFileService).
+ *
  * ASYNC_FLUSH: the first write to each page of a fresh segment costs the writer a page
  * fault in which the kernel allocates and zeroes the page (two thirds of the append path
- * in one profile). MADV_POPULATE_WRITE does that work on the other core, ahead of time,
- * without touching the contents, so it cannot race with the writer.
+ * in one profile). MADV_POPULATE_READ does that work on the other core, ahead of time,
+ * without touching the contents, so it cannot race with the writer; the writer's first
+ * store into each page is then only a write-protect fault. (POPULATE_WRITE would leave the
+ * pages dirty: the flusher's fdatasync wrote the zeros ahead of the writer to disk and
+ * made the pages clean and write-protected again anyway.)
  *
  * SYNC_FLUSH: an fdatasync of data written into fallocate'd space also converts the
  * extents and commits the journal; into space already written and synced it is a plain
