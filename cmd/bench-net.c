@@ -67,6 +67,8 @@ static const char usage[] =
     "  --e2e                consume: end-to-end latency from the body's stamp\n"
     "  --pull-batch N       consume: maxMsgNums per pull (default 1024; the broker caps\n"
     "                       a pull at 256 KiB)\n"
+    "  --slow-us N          print each latency over N us to stderr with its time since\n"
+    "                       the start (to line tails up with broker-side traces)\n"
     "  --json               one JSON object (msgs_per_sec, mb_per_sec, p50_us, p99_us,\n"
     "                       p999_us, max_us, errors, ...)\n"
     "  -h, --help           this text\n";
@@ -144,7 +146,7 @@ static int64_t real_ns(void)
 struct opts {
     const char *broker, *topic, *from;
     long connections, window, size, batch, count, pull_batch;
-    double duration, rate;
+    double duration, rate, slow_us;
     bool json, e2e, stamp;
 };
 
@@ -422,6 +424,9 @@ static void on_send_reply(void *ctx, int status, const uint8_t *frame, size_t le
     if (status == 0 && code == RMQ_RESP_SUCCESS) {
         b->acked_msgs += (uint64_t)b->per_req;
         h_add(&b->send_h, now - s->t0, (uint64_t)b->per_req);
+        if (b->o.slow_us > 0 && now - s->t0 > (int64_t)(b->o.slow_us * 1e3))
+            fprintf(stderr, "slow send at %.4f s: %.0f us\n",
+                    (double)(now - b->start_mono) / 1e9, (double)(now - s->t0) / 1e3);
         b->last_ack = now;
     } else if (status) {
         note_error(b, "%s", why ? why : "request failed");
@@ -511,8 +516,14 @@ static void on_pull_reply(void *ctx, int status, const uint8_t *frame, size_t le
             }
             b->recv_msgs++;
             b->recv_bytes += m.body_len;
-            if (b->o.e2e && m.body_len >= 8)
-                h_add(&b->e2e_h, rnow - (int64_t)rd64(m.body), 1);
+            if (b->o.e2e && m.body_len >= 8) {
+                int64_t lat = rnow - (int64_t)rd64(m.body);
+                h_add(&b->e2e_h, lat, 1);
+                if (b->o.slow_us > 0 && lat > (int64_t)(b->o.slow_us * 1e3))
+                    fprintf(stderr, "slow e2e at %.4f s: %.0f us (queue %d, mono %.6f)\n",
+                            (double)(rnow - b->start_real) / 1e9, (double)lat / 1e3, q->qid,
+                            (double)now / 1e9);
+            }
             p += sz, n -= (size_t)sz;
         }
         b->c_last = now;
@@ -790,6 +801,7 @@ int cmd_bench_net(int argc, char **argv)
         {"e2e", no_argument, NULL, 'e'},
         {"pull-batch", required_argument, NULL, 'P'},
         {"json", no_argument, NULL, 'j'},
+        {"slow-us", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -799,7 +811,7 @@ int cmd_bench_net(int argc, char **argv)
         return 0;
     }
     struct bench *b = calloc(1, sizeof *b);
-    b->o = (struct opts){"127.0.0.1:10911", "BenchTopic", NULL, 1, 1000, 1024, 0, 0, 1024, 0, 0,
+    b->o = (struct opts){"127.0.0.1:10911", "BenchTopic", NULL, 1, 1000, 1024, 0, 0, 1024, 0, 0, 0,
                          false, false, false};
     bool e2e_cmd = !strcmp(what, "e2e");
     if (e2e_cmd) {
@@ -824,6 +836,7 @@ int cmd_bench_net(int argc, char **argv)
         case 'e': b->o.e2e = true; break;
         case 'P': b->o.pull_batch = strtol(optarg, &end, 10); break;
         case 'j': b->o.json = true; break;
+        case 'S': b->o.slow_us = strtod(optarg, &end); break;
         default: free(b); return cmd_usage_error(usage, "bench", NULL);
         }
         if (end && (*end || end == optarg)) {

@@ -225,3 +225,22 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   [[ "$output" =~ \"commitLogDiskRatio\":\"0\.[0-9]{4}\" ]]
   [[ "$output" =~ \"putTps\":\"[0-9.]+\ [0-9.]+\ [0-9.]+\" ]]
 }
+
+@test "broker: each stored message keeps its properties plus CLUSTER, and its born host" {
+  start_broker
+  for i in 1 2; do   # the second TCP send takes the broker's cached parse of the peer
+    run send "127.0.0.1:$PORT" 0 "tcp-$i" "KEYS$(printf '\001')k$i$(printf '\002')TAGS$(printf '\001')TagA"
+    assert_status 0
+  done
+  run send "unix:$SOCK" 1 "unix-1" "TAGS$(printf '\001')TagB$(printf '\002')"
+  assert_status 0
+  stop_broker
+  run "$RMQ" store dump "$T/store" --topic TopicTest --json
+  assert_status 0
+  [ "$(grep -c '"CLUSTER":"DefaultCluster"' <<<"$output")" -eq 3 ]
+  [ "$(grep -c '"TAGS":"TagA"' <<<"$output")" -eq 2 ]
+  assert_contains '"KEYS":"k2"'
+  assert_contains '"TAGS":"TagB"'
+  [ "$(grep -c '"born_host":"127.0.0.1:' <<<"$output")" -eq 3 ]
+  [ "$(grep '"tcp-2"' <<<"$output" | grep -c '"born_host":"127.0.0.1:0"')" -eq 0 ]   # a real port
+}

@@ -13,7 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define IOV_BATCH 64
+#define IOV_BATCH 512   /* pull replies queue one piece per record run: up to 1024 per reply */
 
 static uint64_t next_id;
 

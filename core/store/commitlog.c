@@ -3,6 +3,7 @@
 #include "util/bytes.h"
 #include "util/err.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +14,68 @@ int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
     return rmq_mq_open(&cl->mq, dir, file_size, false, dmg, err);
 }
 
-void rmq_cl_close(struct rmq_commitlog *cl) { rmq_mq_close(&cl->mq); }
+void rmq_cl_close(struct rmq_commitlog *cl)
+{
+    rmq_mfile_unref(atomic_exchange(&cl->spare, NULL));
+    rmq_mq_close(&cl->mq);
+}
+
+void rmq_cl_drop_spare(struct rmq_commitlog *cl)
+{
+    struct rmq_mfile *f = atomic_exchange(&cl->spare, NULL);
+    if (f) {
+        f->unlink_on_close = true;
+        rmq_mfile_unref(f);
+    }
+}
+
+struct rmq_mfile *rmq_cl_make_spare(struct rmq_commitlog *cl, char *err)
+{
+    struct rmq_mfile *f = atomic_load(&cl->spare);
+    if (f) {
+        rmq_mfile_ref(f);   /* only the loop thread takes it, and it keeps it alive */
+        return f;
+    }
+    atomic_store(&cl->spare_busy, 1);
+    if (atomic_load(&cl->rolling)) {
+        atomic_store(&cl->spare_busy, 0);
+        return NULL;
+    }
+    /* the loop thread cannot roll until spare_busy is clear, so the limit holds still */
+    pthread_mutex_lock(&cl->mq.lock);
+    int64_t next = cl->mq.nfiles ? rmq_mq_limit(&cl->mq) : atomic_load(&cl->written);
+    pthread_mutex_unlock(&cl->mq.lock);
+    int rc;
+    f = rmq_mq_make(&cl->mq, next, &rc, err);
+    if (f) {
+        rmq_mfile_ref(f);
+        atomic_store(&cl->spare, f);
+    }
+    atomic_store(&cl->spare_busy, 0);
+    return f;
+}
+
+/* The segment starting at next for a roll: one already there (a spare left by an earlier
+ * run), the preparer's spare, or a new one made here. */
+static struct rmq_mfile *next_segment(struct rmq_commitlog *cl, int64_t next, int *rc, char *err)
+{
+    struct rmq_mfile *nf = rmq_mq_find(&cl->mq, next);
+    if (nf)
+        return nf;
+    atomic_store(&cl->rolling, 1);
+    while (atomic_load(&cl->spare_busy))
+        sched_yield();   /* the preparer is making it right now: wait rather than race */
+    nf = atomic_exchange(&cl->spare, NULL);
+    if (nf && (nf->start != next || rmq_mq_adopt(&cl->mq, nf) < 0)) {
+        nf->unlink_on_close = true;
+        rmq_mfile_unref(nf);
+        nf = NULL;
+    }
+    if (!nf)
+        nf = rmq_mq_add(&cl->mq, next, rc, err);
+    atomic_store(&cl->rolling, 0);
+    return nf;
+}
 
 int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t queue_offset,
                   int64_t store_ts, int64_t *phys, size_t *size, char *err)
@@ -25,13 +87,13 @@ int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t
     struct rmq_mfile *f = rmq_mq_find(&cl->mq, cl->wrote);
     size_t pos = f ? (size_t)(cl->wrote - f->start) : 0;
     bool roll = !f || n + RMQ_BLANK_MIN > f->size - pos;
+    int64_t next = f ? f->start + (int64_t)f->size : cl->wrote;
     if (cl->before_write)
-        cl->before_write(cl->hook_arg, (roll ? rmq_mq_limit(&cl->mq) : cl->wrote) + (int64_t)n);
+        cl->before_write(cl->hook_arg, (roll ? next : cl->wrote) + (int64_t)n);
     if (roll) {
         /* the next segment first: if it cannot be made, nothing changes */
         int rc;
-        int64_t next = f ? f->start + (int64_t)f->size : cl->wrote;
-        struct rmq_mfile *nf = rmq_mq_add(&cl->mq, next, &rc, err);
+        struct rmq_mfile *nf = next_segment(cl, next, &rc, err);
         if (!nf)
             return rc;
         if (f && f->size - pos >= RMQ_BLANK_MIN) {

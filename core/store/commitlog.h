@@ -22,11 +22,26 @@ struct rmq_commitlog {
     void *hook_arg;
     _Atomic int64_t written;
     _Atomic int64_t flushed;
+    /* The next segment, made ahead by the preparer thread (rmq_cl_make_spare) so that a
+     * roll does not create, preallocate and sync a 1 GiB file on the loop thread (RocketMQ's
+     * AllocateMappedFileService). Handed over by pointer exchange. spare_busy (preparer:
+     * making one) and rolling (loop thread: in a roll) are announced seq_cst and each checks
+     * the other's after its own store, so the two never create the same file. */
+    _Atomic(struct rmq_mfile *) spare;
+    _Atomic int spare_busy, rolling;
 };
 
 int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
                 struct rmq_mq_damage *dmg, char *err);
+/* Releases the segments. A spare still unused stays on disk (as after a crash: recovery
+ * handles an all-zero trailing segment) unless rmq_cl_drop_spare ran first. */
 void rmq_cl_close(struct rmq_commitlog *cl);
+/* Preparer thread: makes the segment after the last one (or the first) if no spare is
+ * waiting and the loop thread is not rolling. Returns the spare with a reference for the
+ * caller (to populate it), or NULL. */
+struct rmq_mfile *rmq_cl_make_spare(struct rmq_commitlog *cl, char *err);
+/* Clean shutdown, preparer stopped: deletes an unused spare. */
+void rmq_cl_drop_spare(struct rmq_commitlog *cl);
 
 /* Appends one record with the given queue offset and store time. On success *phys and
  * *size say where it went (not yet visible to other threads: see rmq_cl_publish).

@@ -59,6 +59,10 @@ int rmq_cq_open(struct rmq_cq *cq, const char *dir, const char *topic, int32_t q
     int rc = rmq_mq_open(&cq->mq, dir, file_size, true, &dmg, err);
     if (rc)
         return rc;
+    /* 20-byte entries: a fault must not zero megabytes of folios on the loop thread */
+    cq->mq.small_faults = true;
+    for (int i = 0; i < cq->mq.nfiles; i++)
+        rmq_mfile_advise_small_faults(cq->mq.files[i]);
     if (dmg.gap_start >= 0)
         rmq_warn("store: consume queue %s/%d lost segment %020lld; later entries set aside and rebuilt",
                  topic, queue_id, (long long)dmg.gap_start);

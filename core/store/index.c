@@ -44,6 +44,10 @@ struct rmq_index {
     atomic_int dir_dirty;      /* a file was created or renamed since the last flush */
     int64_t end_phys;          /* cached rmq_index_end_phys() */
     int last_roll_err;         /* to log a failing roll once, not on every put */
+    /* the next file, made ahead by another thread (rmq_index_make_spare): creating and
+     * preallocating a 420 MB file took milliseconds on the owner's thread */
+    _Atomic(struct ix_file *) spare;
+    _Atomic uint32_t newest_count;   /* newest file's count, for the spare maker */
 };
 
 static void file_path(const struct rmq_index *ix, const char *name, const char *suffix,
@@ -88,6 +92,14 @@ static uint8_t *slot_at(const struct rmq_index *ix, const struct ix_file *f, uin
 static uint8_t *entry_at(const struct rmq_index *ix, const struct ix_file *f, uint32_t n)
 {
     return f->map + rmq_index_entry_pos(ix->slots, n);
+}
+
+/* Slots are hit at random and entries are appended: a fault must bring in one page, not
+ * a readahead window of large folios (a 2 MiB folio zeroed in one fault stalled the
+ * broker's loop thread for up to 20 ms on this kernel; see store/mfile.c). */
+static void advise_random(struct ix_file *f)
+{
+    madvise(f->map, f->len, MADV_RANDOM);
 }
 
 static void file_free(struct ix_file *f)
@@ -210,6 +222,7 @@ static int load_file(struct rmq_index *ix, const char *name, struct ix_file **ou
         file_free(f);
         return rmq_seterr(err, -e, "cannot map index file '%s': %s", path, strerror(e));
     }
+    advise_random(f);
     hdr_load(f);
     const char *why = check_header(f, ix->slots, ix->max);
     if (why) {
@@ -344,8 +357,10 @@ int rmq_index_open(struct rmq_index **out, const char *dir, uint32_t slots,
         rmq_index_close(ix);
         return rc;
     }
-    if (ix->n)
+    if (ix->n) {
         sanitize_slots(ix, ix->files[ix->n - 1]);
+        atomic_store(&ix->newest_count, ix->files[ix->n - 1]->count);
+    }
     if (nbad > 1 && err) {
         size_t l = strlen(err);
         snprintf(err + l, RMQ_ERRLEN - l, " (%d files set aside)", nbad);
@@ -390,37 +405,70 @@ static void next_name(const struct rmq_index *ix, char *name, size_t n)
     snprintf(name, n, "%s", buf);
 }
 
-static int roll(struct rmq_index *ix, struct ix_file **out)
+/* Creates, preallocates and maps a new file named after the newest one (see next_name).
+ * Any thread: reads the file list under mu. Returns 0 or -errno (path says which). */
+static int make_file(struct rmq_index *ix, struct ix_file **out, char *path, size_t plen)
 {
-    struct ix_file *prev = ix->n ? ix->files[ix->n - 1] : NULL;
     struct ix_file *f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;
     f->refs = 1;
     f->fd = -1;
-    char path[PATH_MAX];
     int rc = 0;
+    pthread_mutex_lock(&ix->mu);
+    next_name(ix, f->name, sizeof f->name);
+    pthread_mutex_unlock(&ix->mu);
     /* O_EXCL: never adopt a stray file of the same name; bump the name and retry */
     for (int tries = 0; tries < 8 && f->fd < 0; tries++) {
-        if (tries == 0)
-            next_name(ix, f->name, sizeof f->name);
-        else
+        if (tries > 0)
             name_inc(f->name);
-        file_path(ix, f->name, "", path, sizeof path);
+        file_path(ix, f->name, "", path, plen);
         f->fd = rmq_os_open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
         if (f->fd < 0 && errno != EEXIST)
             break;
     }
     if (f->fd < 0) {
         rc = -errno;
-        goto fail;
+        file_free(f);
+        return rc;
     }
     f->len = ix->file_len;
     if (rmq_os_fallocate(f->fd, 0, (off_t)f->len) < 0 || !(f->map = rmq_os_mmap(f->fd, f->len))) {
         rc = -errno;
         unlink(path);
-        goto fail;
+        file_free(f);
+        return rc;
     }
+    advise_random(f);
+    *out = f;
+    return 0;
+}
+
+/* The spare if it still sorts after the newest file (a roll without it may have made a
+ * later one meanwhile), else NULL (an unusable spare is deleted). */
+static struct ix_file *take_spare(struct rmq_index *ix)
+{
+    struct ix_file *f = atomic_exchange(&ix->spare, NULL);
+    if (f && ix->n && strcmp(f->name, ix->files[ix->n - 1]->name) <= 0) {
+        char path[PATH_MAX];
+        file_path(ix, f->name, "", path, sizeof path);
+        unlink(path);
+        file_free(f);
+        f = NULL;
+    }
+    return f;
+}
+
+static int roll(struct rmq_index *ix, struct ix_file **out)
+{
+    struct ix_file *prev = ix->n ? ix->files[ix->n - 1] : NULL;
+    char path[PATH_MAX] = "";
+    int rc = 0;
+    struct ix_file *f = take_spare(ix);
+    if (f)
+        file_path(ix, f->name, "", path, sizeof path);
+    else if ((rc = make_file(ix, &f, path, sizeof path)) < 0)
+        goto fail;
     /* As RocketMQ: a new file starts where the previous one ended, until its first entry. */
     if (prev) {
         f->begin_ts = f->end_ts = prev->end_ts;
@@ -430,10 +478,12 @@ static int roll(struct rmq_index *ix, struct ix_file **out)
     hdr_store(f);
     if ((rc = list_push(ix, f)) < 0) {
         unlink(path);
+        file_free(f);
         goto fail;
     }
     mark_dirty(f);
     atomic_store(&ix->dir_dirty, 1);
+    atomic_store_explicit(&ix->newest_count, 1, memory_order_relaxed);
     ix->last_roll_err = 0;
     *out = f;
     return 0;
@@ -441,8 +491,48 @@ fail:
     if (rc != ix->last_roll_err)
         rmq_warn("index: cannot create index file '%s': %s", path, rmq_strerror(rc));
     ix->last_roll_err = rc;
-    file_free(f);
     return rc;
+}
+
+int rmq_index_make_spare(struct rmq_index *ix)
+{
+    if (atomic_load(&ix->spare))
+        return 0;
+    /* when there is no file yet, or the newest is three quarters full */
+    uint32_t count = atomic_load_explicit(&ix->newest_count, memory_order_relaxed);
+    pthread_mutex_lock(&ix->mu);
+    bool want = ix->n == 0 || count >= ix->max / 4 * 3;
+    pthread_mutex_unlock(&ix->mu);
+    if (!want)
+        return 0;
+    struct ix_file *f;
+    char path[PATH_MAX];
+    int rc = make_file(ix, &f, path, sizeof path);
+    if (rc < 0)
+        return rc;
+    /* the slot table and the first entries: page cache pages now, so that the owner's
+     * first writes only mark them dirty (MADV_POPULATE_READ: they stay clean until then) */
+    size_t head = rmq_index_entry_pos(ix->slots, 0) + (1 << 20);
+    madvise(f->map, head < f->len ? head : f->len, MADV_POPULATE_READ);
+    atomic_store(&ix->spare, f);
+    return 1;
+}
+
+bool rmq_index_needs_spare(const struct rmq_index *ix)
+{
+    return !atomic_load_explicit(&ix->spare, memory_order_relaxed) &&
+           (ix->n == 0 || ix->files[ix->n - 1]->count >= ix->max / 4 * 3);
+}
+
+void rmq_index_drop_spare(struct rmq_index *ix)
+{
+    struct ix_file *f = atomic_exchange(&ix->spare, NULL);
+    if (!f)
+        return;
+    char path[PATH_MAX];
+    file_path(ix, f->name, "", path, sizeof path);
+    unlink(path);
+    file_free(f);
 }
 
 int rmq_index_put(struct rmq_index *ix, const char *topic, size_t tlen, const char *key,
@@ -485,6 +575,7 @@ int rmq_index_put(struct rmq_index *ix, const char *topic, size_t tlen, const ch
     hdr_store(f);
     mark_dirty(f);
     ix->end_phys = phys_offset;
+    atomic_store_explicit(&ix->newest_count, f->count, memory_order_relaxed);
     return 0;
 }
 
@@ -547,7 +638,10 @@ int rmq_index_query(struct rmq_index *ix, const char *topic, size_t tlen, const 
     int got = 0;
     for (size_t i = ix->n; i-- > 0 && got < max;) {
         struct ix_file *f = ix->files[i];
-        if (f->count > 1 && time_matched(f, begin_ms, end_ms))
+        if (f->count <= 1)
+            continue;   /* an empty newest file (made ahead, or all zeros after a crash)
+                         * says nothing about the time range of the ones before it */
+        if (time_matched(f, begin_ms, end_ms))
             got = select_file(ix, f, h, begin_ms, end_ms, max, phys_out, got);
         if (f->begin_ts < begin_ms)
             break;
@@ -712,6 +806,9 @@ void rmq_index_close(struct rmq_index *ix)
 {
     if (!ix)
         return;
+    struct ix_file *spare = atomic_exchange(&ix->spare, NULL);
+    if (spare)
+        file_free(spare);   /* left on disk, all zeros: loaded as an empty file next time */
     for (size_t i = 0; i < ix->n; i++) {
         struct ix_file *f = ix->files[i];
         hdr_store(f);

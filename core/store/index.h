@@ -45,6 +45,7 @@
 #ifndef RMQ_STORE_INDEX_H
 #define RMQ_STORE_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -157,6 +158,16 @@ int rmq_index_query(struct rmq_index *ix, const char *topic, size_t tlen, const 
  * next flush covers it.
  */
 int rmq_index_flush(struct rmq_index *ix);
+/* Another thread (the store's preparer) may call these concurrently with the owner:
+ * rmq_index_make_spare makes the next file ahead when there is none yet or the newest is
+ * three quarters full, so that the owner's roll only adopts it (1 made, 0 not needed,
+ * -errno). rmq_index_drop_spare deletes an unused one (clean shutdown, that thread
+ * stopped). rmq_index_close leaves an unused spare on disk, as a crash would: an all-zero
+ * file loads as an empty one. */
+int rmq_index_make_spare(struct rmq_index *ix);
+/* Owner: whether rmq_index_make_spare would make one now (cheap, for a per-batch check). */
+bool rmq_index_needs_spare(const struct rmq_index *ix);
+void rmq_index_drop_spare(struct rmq_index *ix);
 
 /*
  * The commitlog was cut at phys_end: afterwards rmq_index_end_phys() < phys_end.

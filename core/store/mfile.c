@@ -16,8 +16,8 @@
 
 void rmq_offset_name(char *out, int64_t off) { snprintf(out, 21, "%020lld", (long long)off); }
 
-struct rmq_mfile *rmq_mfile_open(const char *path, int64_t start, size_t size, bool create,
-                                 bool *was_short, int *rc, char *err)
+static struct rmq_mfile *mfile_open(const char *path, int64_t start, size_t size, bool create,
+                                    bool dir_later, bool *was_short, int *rc, char *err)
 {
     int dummy;
     if (!rc)
@@ -56,7 +56,9 @@ struct rmq_mfile *rmq_mfile_open(const char *path, int64_t start, size_t size, b
     f->base = base;
     atomic_init(&f->refs, 1);
     snprintf(f->path, sizeof f->path, "%s", path);
-    if (create)
+    if (create && dir_later)
+        atomic_store(&f->dir_pending, true);
+    else if (create)
         rmq_os_fsync_dir(path);
     return f;
 
@@ -69,6 +71,20 @@ fail:
         unlink(path);   /* a half-made segment must not be loaded as data next time */
     return NULL;
 }
+
+struct rmq_mfile *rmq_mfile_open(const char *path, int64_t start, size_t size, bool create,
+                                 bool *was_short, int *rc, char *err)
+{
+    return mfile_open(path, start, size, create, false, was_short, rc, err);
+}
+
+struct rmq_mfile *rmq_mfile_create(const char *path, int64_t start, size_t size,
+                                   bool create_dir_later, int *rc, char *err)
+{
+    return mfile_open(path, start, size, true, create_dir_later, NULL, rc, err);
+}
+
+void rmq_mfile_advise_small_faults(struct rmq_mfile *f) { madvise(f->base, f->size, MADV_RANDOM); }
 
 void rmq_mfile_ref(struct rmq_mfile *f) { atomic_fetch_add(&f->refs, 1); }
 
@@ -264,14 +280,18 @@ struct rmq_mfile *rmq_mq_find(const struct rmq_mqueue *mq, int64_t off)
     return i < mq->nfiles ? mq->files[i] : NULL;
 }
 
-struct rmq_mfile *rmq_mq_add(struct rmq_mqueue *mq, int64_t start, int *rc, char *err)
+struct rmq_mfile *rmq_mq_make(const struct rmq_mqueue *mq, int64_t start, int *rc, char *err)
 {
     char path[PATH_MAX + 32], name[21];
     rmq_offset_name(name, start);
     snprintf(path, sizeof path, "%s/%s", mq->dir, name);
-    struct rmq_mfile *f = rmq_mfile_open(path, start, mq->file_size, true, NULL, rc, err);
+    /* rebuildable runs (queues) leave the directory sync to the flusher: a lost entry is
+     * rebuilt from the log, and the loop thread does not wait for the disk */
+    struct rmq_mfile *f = rmq_mfile_create(path, start, mq->file_size, !mq->durable_create, rc, err);
     if (!f)
         return NULL;
+    if (mq->small_faults)
+        rmq_mfile_advise_small_faults(f);
     /* make the preallocated size durable now, so a power cut cannot leave a short segment
      * in the middle of the log (only rebuildable runs skip this) */
     if (mq->durable_create && (*rc = rmq_mfile_sync(f)) < 0) {
@@ -280,7 +300,21 @@ struct rmq_mfile *rmq_mq_add(struct rmq_mqueue *mq, int64_t start, int *rc, char
         rmq_mfile_unref(f);
         return NULL;
     }
+    return f;
+}
+
+int rmq_mq_adopt(struct rmq_mqueue *mq, struct rmq_mfile *f)
+{
+    return push(mq, f);
+}
+
+struct rmq_mfile *rmq_mq_add(struct rmq_mqueue *mq, int64_t start, int *rc, char *err)
+{
+    struct rmq_mfile *f = rmq_mq_make(mq, start, rc, err);
+    if (!f)
+        return NULL;
     if ((*rc = push(mq, f)) < 0) {
+        rmq_seterr(err, *rc, "out of memory adding segment '%s'", f->path);
         f->unlink_on_close = true;
         rmq_mfile_unref(f);
         return NULL;
@@ -385,6 +419,10 @@ int rmq_dirty_sync(struct rmq_dirty *d)
     for (int i = 0; i < n; i++) {
         atomic_store(&v[i]->dirty, 0);
         int r = rmq_mfile_sync(v[i]);
+        if (r == 0 && atomic_exchange(&v[i]->dir_pending, false) && rmq_os_fsync_dir(v[i]->path) < 0) {
+            r = -errno;
+            atomic_store(&v[i]->dir_pending, true);
+        }
         if (r) {
             rc = rc ? rc : r;
             rmq_dirty_note(d, v[i]);   /* try again next time */

@@ -29,6 +29,8 @@ struct rmq_mfile {
     uint8_t *base;          /* the mapping, size bytes */
     _Atomic int refs;
     _Atomic int dirty;      /* written since the last sync (see rmq_mfile_mark_dirty) */
+    _Atomic bool dir_pending;   /* created without syncing its directory: the next
+                                 * rmq_dirty_sync of this file syncs the directory too */
     bool unlink_on_close;
     char path[PATH_MAX];
 };
@@ -36,11 +38,23 @@ struct rmq_mfile {
 /* Opens (create=false) or creates (create=true: fails if it exists) the segment at path,
  * sized and preallocated to size bytes, mapped. An existing file shorter than size is
  * extended (with zeros) and *was_short set, when was_short is non-NULL; a longer one is
- * refused. Returns NULL with *rc (may be NULL) and err set (RMQ_ERRLEN) on failure.
- * The caller holds one reference. */
+ * refused. A created file's directory is synced before returning (a few ms on this disk),
+ * unless create_dir_later: then dir_pending is set and the flusher does it.
+ * Returns NULL with *rc (may be NULL) and err set (RMQ_ERRLEN) on failure.
+ * The caller holds one reference. Any thread (no shared state). */
 struct rmq_mfile *rmq_mfile_open(const char *path, int64_t start, size_t size, bool create,
                                  bool *was_short, int *rc, char *err);
+struct rmq_mfile *rmq_mfile_create(const char *path, int64_t start, size_t size,
+                                   bool create_dir_later, int *rc, char *err);
 void rmq_mfile_ref(struct rmq_mfile *f);
+/* Faults on f bring in single pages (MADV_RANDOM), not a readahead window of large folios.
+ * On this VM (read_ahead_kb 8192, ext4 large folios, kernel 6.18) a fault into fresh file
+ * space allocates and zeroes up to 8 MiB of 2 MiB folios with no preemption point: up to
+ * 20 ms on the faulting thread, and on any thread woken onto that core. Worth it for small,
+ * scattered writers (consume queues, the index); not for the commitlog: order-0 page cache
+ * made its writeback ~40x costlier (a TLB shootdown per page) and cost 27-35 % of produce
+ * and consume throughput in A/B runs (BENCHMARKS.md, 2026-11-25). */
+void rmq_mfile_advise_small_faults(struct rmq_mfile *f);
 /* Drops a reference; the last one unmaps, closes and (if marked) unlinks. */
 void rmq_mfile_unref(struct rmq_mfile *f);
 /* fdatasync the segment; 0 or -errno. */
@@ -56,6 +70,7 @@ struct rmq_mqueue {
     char dir[PATH_MAX];
     size_t file_size;
     bool durable_create;        /* sync each new segment's size (not for rebuildable runs) */
+    bool small_faults;          /* new segments get rmq_mfile_advise_small_faults */
     pthread_mutex_t lock;       /* guards files/nfiles against the flush thread */
     struct rmq_mfile **files;   /* ascending start offsets, contiguous */
     int nfiles, cap;
@@ -97,8 +112,17 @@ static inline int64_t rmq_mq_limit(const struct rmq_mqueue *mq)
 /* The segment holding logical offset off, or NULL. Loop thread only (no lock). */
 struct rmq_mfile *rmq_mq_find(const struct rmq_mqueue *mq, int64_t off);
 /* Creates the segment starting at start (must be the current limit, or any aligned start
- * when the run is empty). Returns it, or NULL with err set (-errno in *rc). */
+ * when the run is empty). Returns it, or NULL with err set (-errno in *rc). Blocking file
+ * work (create, fallocate, sync): rmq_mq_make + rmq_mq_adopt split it so that another
+ * thread can do the first part ahead of time. */
 struct rmq_mfile *rmq_mq_add(struct rmq_mqueue *mq, int64_t start, int *rc, char *err);
+/* The blocking part of rmq_mq_add: creates, preallocates, maps (and for durable runs
+ * syncs) the segment file for start in mq's directory, without adding it to mq. Reads
+ * only mq's directory, size and durability, which never change: any thread. */
+struct rmq_mfile *rmq_mq_make(const struct rmq_mqueue *mq, int64_t start, int *rc, char *err);
+/* Appends f (made by rmq_mq_make, f->start == the current limit) to the run, taking over
+ * the caller's reference. Loop thread. 0 or -ENOMEM (f untouched then). */
+int rmq_mq_adopt(struct rmq_mqueue *mq, struct rmq_mfile *f);
 /* Everything from off on is gone: later segments deleted, the rest of the segment holding
  * off zeroed (so stale records can never reappear). 0 or negative error. */
 int rmq_mq_truncate(struct rmq_mqueue *mq, int64_t off, char *err);

@@ -1,10 +1,17 @@
 /*
  * prepare.c — the preparer thread: gets commitlog pages ready ahead of the writer.
  *
+ * Files: the next commitlog segment (commitlog.h, "spare") and the index's next file
+ * (index.h) are made here before the writer needs them, so the loop thread never creates,
+ * preallocates or syncs a file on the append path (RocketMQ's AllocateMappedFileService).
+ *
  * ASYNC_FLUSH: the first write to each page of a fresh segment costs the writer a page
  * fault in which the kernel allocates and zeroes the page (two thirds of the append path
- * in one profile). MADV_POPULATE_WRITE does that work on the other core, ahead of time,
- * without touching the contents, so it cannot race with the writer.
+ * in one profile). MADV_POPULATE_READ does that work on the other core, ahead of time,
+ * without touching the contents, so it cannot race with the writer; the writer's first
+ * store into each page is then only a write-protect fault. (POPULATE_WRITE would leave the
+ * pages dirty: the flusher's fdatasync wrote the zeros ahead of the writer to disk and
+ * made the pages clean and write-protected again anyway.)
  *
  * SYNC_FLUSH: an fdatasync of data written into fallocate'd space also converts the
  * extents and commits the journal; into space already written and synced it is a plain
@@ -27,6 +34,9 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define PREP_AHEAD (32 << 20)   /* keep this much ready past the append position */
 #define PREP_LOW (16 << 20)     /* and ask for more when less than this is left */
@@ -35,22 +45,38 @@
 /* populate this much per madvise: the call holds the process's memory-map lock, and a
  * writer thread that needs it (malloc growing the heap with brk) waits meanwhile; 16 MiB
  * at once stalled the broker's loop for up to 36 ms on this VM */
-#define POPULATE_CHUNK (1 << 20)
+#define POPULATE_CHUNK (256 << 10)
 #define NO_CLAIM INT64_MAX
 
-/* The segment holding off, with a reference, or NULL. */
+static bool holds(const struct rmq_mfile *f, int64_t off)
+{
+    return off >= f->start && off < f->start + (int64_t)f->size;
+}
+
+/* The segment holding off, with a reference, or NULL. Past the last segment, the next one
+ * is made here (the spare, see commitlog.h) so that the loop thread's roll only adopts it. */
 static struct rmq_mfile *segment_at(struct rmq_store *s, int64_t off)
 {
     struct rmq_mfile *f = NULL;
     pthread_mutex_lock(&s->cl.mq.lock);
-    for (int i = 0; i < s->cl.mq.nfiles && !f; i++) {
+    for (int i = s->cl.mq.nfiles; i-- > 0 && !f;) {
         struct rmq_mfile *c = s->cl.mq.files[i];
-        if (off >= c->start && off < c->start + (int64_t)c->size) {
+        if (holds(c, off)) {
             f = c;
             rmq_mfile_ref(f);
         }
     }
     pthread_mutex_unlock(&s->cl.mq.lock);
+    if (f || !s->o.make_segments_ahead)
+        return f;
+    char err[RMQ_ERRLEN] = "";
+    f = rmq_cl_make_spare(&s->cl, err);
+    if (!f && err[0] && !atomic_load(&s->cl.rolling))
+        rmq_debug("store: cannot make the next commitlog segment ahead: %s", err);
+    if (f && !holds(f, off)) {   /* further ahead than one segment: later */
+        rmq_mfile_unref(f);
+        f = NULL;
+    }
     return f;
 }
 
@@ -73,7 +99,7 @@ static int64_t populate(struct rmq_store *s, int64_t from, int64_t to)
     if (end > from + POPULATE_CHUNK)
         end = from + POPULATE_CHUNK;
     int64_t pos = (from - f->start) & ~(int64_t)4095;   /* madvise wants page alignment */
-    if (madvise(f->base + pos, (size_t)(end - f->start - pos), MADV_POPULATE_WRITE) < 0 &&
+    if (madvise(f->base + pos, (size_t)(end - f->start - pos), MADV_POPULATE_READ) < 0 &&
         errno != EINTR)
         give_up(s, "madvise");
     rmq_mfile_unref(f);
@@ -123,14 +149,27 @@ static void *preparer_main(void *arg)
 {
     struct rmq_store *s = arg;
     int64_t done = 0;
+    /* Background work: the loop thread must never wait for a CPU this thread holds. Kernel
+     * work here (page cache population, fallocate) has no preemption point for a whole
+     * scheduler slice on PREEMPT_NONE kernels: a woken loop thread waited up to 15 ms
+     * on this 2-core VM. At nice 19 a woken normal thread runs at once; not SCHED_IDLE,
+     * which can starve this thread while the loop thread waits for a spare it is making. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) < 0)
+        rmq_debug("store: cannot lower the preparer's priority: %s", strerror(errno));
     pthread_mutex_lock(&s->prep_lock);
     while (!s->prep_stop) {
-        if (s->prep_want <= done || s->prep_broken) {
+        if ((s->prep_want <= done && !s->prep_files) || s->prep_broken) {
             pthread_cond_wait(&s->prep_cond, &s->prep_lock);
             continue;
         }
         int64_t want = s->prep_want;
+        s->prep_files = false;
         pthread_mutex_unlock(&s->prep_lock);
+        if (s->index && s->o.make_segments_ahead) {
+            int rc = rmq_index_make_spare(s->index);
+            if (rc < 0)
+                rmq_debug("store: cannot make the next index file ahead: %s", rmq_strerror(rc));
+        }
         int64_t written = atomic_load(&s->cl.written);
         if (done < written)
             done = written;   /* never behind the writer: that work is done already */
@@ -150,11 +189,20 @@ static void *preparer_main(void *arg)
 
 void rmq_preparer_kick(struct rmq_store *s)
 {
-    if (s->prep_broken || s->cl.wrote + PREP_LOW <= s->prep_asked)
+    if (s->prep_broken)
         return;
-    s->prep_asked = s->cl.wrote + PREP_AHEAD;
+    /* ask again while the prepared run reaches past the last segment and its successor is
+     * not made yet (the preparer may have stopped there before the loop thread rolled) */
+    bool spare = s->o.make_segments_ahead && s->prep_asked >= rmq_mq_limit(&s->cl.mq) &&
+                 !atomic_load_explicit(&s->cl.spare, memory_order_relaxed);
+    bool ix_spare = s->o.make_segments_ahead && s->index && rmq_index_needs_spare(s->index);
+    if (s->cl.wrote + PREP_LOW <= s->prep_asked && !spare && !ix_spare)
+        return;
+    if (s->cl.wrote + PREP_LOW > s->prep_asked)
+        s->prep_asked = s->cl.wrote + PREP_AHEAD;
     pthread_mutex_lock(&s->prep_lock);
     s->prep_want = s->prep_asked;
+    s->prep_files |= ix_spare;
     pthread_cond_signal(&s->prep_cond);
     pthread_mutex_unlock(&s->prep_lock);
 }
@@ -163,6 +211,9 @@ int rmq_preparer_start(struct rmq_store *s, char *err)
 {
     pthread_mutex_init(&s->prep_lock, NULL);
     pthread_cond_init(&s->prep_cond, NULL);
+    /* get the first pages (and on an empty store the first segment) ready at once */
+    s->prep_asked = s->prep_want = s->cl.wrote + PREP_AHEAD;
+    s->prep_files = true;
     atomic_store(&s->zero_claim, NO_CLAIM);
     atomic_store(&s->cl_reserve, s->cl.wrote);
     if (s->o.sync_flush) {

@@ -216,6 +216,14 @@ int rmq_reader_open(struct rmq_reader **out, const struct rmq_reader_opts *o, ch
         return rc;
     }
     r->nsegs = n;
+    r->last_data = n - 1;
+    static const uint8_t zero[8];
+    while (r->last_data > 0) {
+        const struct rmq_rfile *f = &r->segs[r->last_data];
+        if (f->map && f->len >= 8 && memcmp(f->map, zero, 8) != 0)
+            break;
+        r->last_data--;
+    }
     r->seg_size = rmq_reader_infer_size(r->segs, n, 1);
     rmq_reader_check_sizes(r->segs, n, r->seg_size, "commitlog", "segment",
                            &r->notes[RMQ_AREA_COMMITLOG]);
@@ -347,7 +355,7 @@ int rmq_cl_iter_next(struct rmq_cl_iter *it, struct rmq_cl_item *item)
         const uint8_t *p = f->map ? f->map + pos : NULL;
         item->seg = it->seg;
         item->off = it->off;
-        item->last = it->seg == r->nsegs - 1;
+        item->last = it->seg >= r->last_data;
         static const uint8_t zero[8];
         if (left == 0 || (left >= 8 && memcmp(p, zero, 8) == 0)) {
             item->kind = RMQ_CL_END;
@@ -364,6 +372,7 @@ int rmq_cl_iter_next(struct rmq_cl_iter *it, struct rmq_cl_item *item)
         item->kind = RMQ_CL_BAD;
         if (n == 0 && item->m.total_size == (uint64_t)(segend - it->off)) {
             item->kind = RMQ_CL_BLANK;
+            item->last = it->seg == r->nsegs - 1;   /* an empty next segment is the live one */
             item->next = segend;
         } else if (n == 0) {
             snprintf(item->why, sizeof item->why, "blank marker says %u bytes, %lld left in segment",

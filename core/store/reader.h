@@ -88,6 +88,9 @@ struct rmq_reader {
     char root[PATH_MAX], cl_dir[PATH_MAX];
     struct rmq_rfile *segs;     /* commitlog segments, ascending */
     int nsegs;
+    int last_data;              /* the last segment that may hold data; the ones after it
+                                 * start with zeros: segments a broker made ahead and never
+                                 * wrote (see store/commitlog.h), ignored as recovery does */
     size_t seg_size;            /* inferred commitlog segment size */
     struct rmq_rqueue *queues;  /* sorted by topic, then queue id */
     int nqueues;
@@ -126,7 +129,9 @@ enum rmq_cl_kind {
     RMQ_CL_BAD,     /* damage at off: why says what; m is usable when decoded (a record
                      * whose fields parse but whose CRC or position is wrong) */
     RMQ_CL_END,     /* the data of segment seg ends at off (zeros follow); garbage_at is
-                     * the first non-zero byte after it or -1; last: no segment follows */
+                     * the first non-zero byte after it or -1; last: no segment with data
+                     * follows (only empty ones made ahead, if any); for RMQ_CL_BLANK,
+                     * last means no segment file follows at all */
 };
 
 struct rmq_cl_item {

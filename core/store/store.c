@@ -33,6 +33,7 @@ void rmq_store_opts_default(struct rmq_store_opts *o, const char *root)
     o->flush_cq_interval_ms = 1000;
     o->max_message_size = 4 * 1024 * 1024;
     o->record_crc = true;
+    o->make_segments_ahead = true;
     o->store_host = (struct rmq_host){{127, 0, 0, 1}, 4, 10911};
     o->delete_when = "04";
     o->file_reserved_hours = 72;
@@ -152,6 +153,9 @@ int rmq_store_close(struct rmq_store *s)
     rmq_store_commit(s);
     rmq_store_dispatch(s);
     rmq_preparer_stop(s);
+    rmq_cl_drop_spare(&s->cl);   /* a clean store ends with its last written segment */
+    if (s->index)
+        rmq_index_drop_spare(s->index);
     rmq_flusher_stop(s);
     int rc = rmq_store_checkpoint_now(s, true);
     if (rc == 0 && unlink(s->abort_path) < 0 && errno != ENOENT)
@@ -299,7 +303,6 @@ void rmq_store_commit(struct rmq_store *s)
     if (s->cl.wrote == atomic_load_explicit(&s->cl.written, memory_order_relaxed))
         return;
     rmq_cl_publish(&s->cl);
-    rmq_preparer_kick(s);
     if (s->o.sync_flush) {
         pthread_mutex_lock(&s->flush_lock);
         s->kick = true;
@@ -308,6 +311,7 @@ void rmq_store_commit(struct rmq_store *s)
     } else {
         rmq_store_dispatch(s);
     }
+    rmq_preparer_kick(s);   /* after dispatch: it may have filled the index file */
 }
 
 int64_t rmq_store_written(const struct rmq_store *s) { return atomic_load(&s->cl.written); }
@@ -338,6 +342,19 @@ const uint8_t *rmq_store_raw(struct rmq_store *s, int64_t phys, size_t *avail)
 {
     return rmq_cl_at(&s->cl, phys, avail);
 }
+
+const uint8_t *rmq_store_pin(struct rmq_store *s, int64_t phys, size_t *avail, void **pin)
+{
+    const uint8_t *p = rmq_cl_at(&s->cl, phys, avail);
+    if (!p)
+        return NULL;
+    struct rmq_mfile *f = rmq_mq_find(&s->cl.mq, phys);
+    rmq_mfile_ref(f);
+    *pin = f;
+    return p;
+}
+
+void rmq_store_unpin(void *pin) { rmq_mfile_unref(pin); }
 
 int rmq_store_read(struct rmq_store *s, int64_t phys, struct rmq_msg *m, int check, char *err)
 {

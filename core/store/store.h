@@ -57,6 +57,9 @@ struct rmq_store_opts {
     int flush_cq_interval_ms;      /* flushIntervalConsumeQueue, 1000 (also the checkpoint) */
     size_t max_message_size;       /* maxMessageSize, 4 MiB (body bytes) */
     bool record_crc;               /* write the __CRC32# whole-record CRC, true */
+    bool make_segments_ahead;      /* the preparer thread makes the next commitlog segment
+                                    * before the writer needs it, true (false: the writer
+                                    * makes it when it rolls; tests of that path) */
     struct rmq_host store_host;    /* brokerIP1:listenPort, written into every record */
     /* retention */
     const char *delete_when;       /* deleteWhen, "04" (hours, ';'-separated) */
@@ -123,6 +126,13 @@ int rmq_store_get(struct rmq_store *s, const char *topic, int32_t qid, int64_t q
 /* The stored bytes at a commitlog offset and how many are readable to the end of their
  * segment, or NULL; valid until the owner next runs put/retention. */
 const uint8_t *rmq_store_raw(struct rmq_store *s, int64_t phys, size_t *avail);
+/* As rmq_store_raw, and pins the segment holding phys: the returned bytes stay mapped and
+ * unchanged until rmq_store_unpin(*pin), even if retention deletes the segment meanwhile
+ * (its mapping and file go with the last pin). For sending records
+ * straight from the mapping (net/conn.h rmq_conn_send_ref, with rmq_store_unpin as the
+ * release function). Owner thread; rmq_store_unpin from any thread. */
+const uint8_t *rmq_store_pin(struct rmq_store *s, int64_t phys, size_t *avail, void **pin);
+void rmq_store_unpin(void *pin);
 /* The record at a commitlog offset, with CRC checks when check. */
 int rmq_store_read(struct rmq_store *s, int64_t phys, struct rmq_msg *m, int check, char *err);
 /* First queue offset whose store time is >= ts_ms (max offset when none). */

@@ -58,6 +58,7 @@ struct rmq_store {
     bool prep_stop;
     _Atomic bool prep_broken;        /* MADV_POPULATE_WRITE unsupported: stop trying */
     int64_t prep_want;               /* under prep_lock: populate up to here */
+    bool prep_files;                 /* under prep_lock: check for files to make ahead */
     int64_t prep_asked;              /* loop thread: what it last asked for */
     _Atomic int64_t zero_claim;      /* SYNC: start of the chunk being zeroed, or INT64_MAX */
     _Atomic int64_t cl_reserve;      /* SYNC: the writer will write below this */

@@ -206,9 +206,152 @@ static void torn_tail_is_cut(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+static bool all_zero_file(const char *path, off_t want_size)
+{
+    struct stat st;
+    if (stat(path, &st) < 0 || st.st_size != want_size)
+        return false;
+    FILE *fp = fopen(path, "rb");
+    int c, nonzero = 0;
+    while (fp && (c = fgetc(fp)) != EOF)
+        nonzero |= c;
+    if (fp)
+        fclose(fp);
+    return fp && !nonzero;
+}
+
+/* Fills most of segment 0 and waits for the preparer to make segment 1 ahead. */
+static void fill_until_spare(struct fx *f, int *i, char *spare_path, size_t n)
+{
+    snprintf(spare_path, n, "%s/commitlog/%020d", f->root, SEG);
+    while (rmq_store_written(f->s) < SEG / 2) {
+        assert_int_equal(put(f, "TopicTest", 0, (*i)++, NULL), 0);
+        rmq_store_commit(f->s);
+    }
+    for (int t = 0; t < 500 && access(spare_path, F_OK) != 0; t++) {
+        struct timespec ms = {0, 10 * 1000000L};
+        nanosleep(&ms, NULL);
+        rmq_store_commit(f->s);
+    }
+    assert_int_equal(access(spare_path, F_OK), 0);
+    assert_true(rmq_store_written(f->s) < SEG);   /* nobody has written into it */
+}
+
+/* The next segment is made ahead; a crash leaves it on disk, all zeros, and the store
+ * recovers: every record back, and appends roll into segments 1 and 2 as usual. */
+static void spare_segment_survives_crash(void **state)
+{
+    struct fx *f = *state;
+    f->o.flush_cq_interval_ms = 3600 * 1000;
+    open_store(f);
+    int i = 0;
+    char spare[512];
+    fill_until_spare(f, &i, spare, sizeof spare);
+    rmq_store_abandon(f->s);   /* kill -9 */
+    assert_true(all_zero_file(spare, SEG));
+    open_store(f);
+    assert_true(rmq_store_stats(f->s)->abnormal);
+    assert_int_equal(rmq_store_stats(f->s)->truncated_at, -1);
+    assert_int_equal(qmax(f, 0), i);
+    expect_body(f, 0, i - 1, i - 1);
+    int first = i;
+    while (rmq_store_written(f->s) < 2 * SEG + 100) {
+        assert_int_equal(put(f, "TopicTest", 0, i++, NULL), 0);
+        rmq_store_commit(f->s);
+    }
+    for (int k = 0; k < i; k += 37)
+        expect_body(f, 0, k, k);
+    expect_body(f, 0, first, first);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    open_store(f);   /* and once more after a clean shutdown */
+    assert_int_equal(qmax(f, 0), i);
+    expect_body(f, 0, i - 1, i - 1);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+/* A clean shutdown deletes an unused spare; an all-zero segment left after the last one
+ * anyway (by an older run, or a copy) is taken as the next segment when the log rolls. */
+static void clean_close_drops_spare_and_leftover_is_adopted(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    int i = 0;
+    char spare[512];
+    fill_until_spare(f, &i, spare, sizeof spare);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    assert_int_equal(access(spare, F_OK), -1);
+    int fd = open(spare, O_WRONLY | O_CREAT | O_EXCL, 0644);   /* the leftover */
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, SEG), 0);
+    close(fd);
+    f->o.make_segments_ahead = false;   /* the writer's roll must find it by itself */
+    open_store(f);
+    assert_false(rmq_store_stats(f->s)->abnormal);
+    while (rmq_store_written(f->s) < SEG + 100) {
+        assert_int_equal(put(f, "TopicTest", 0, i++, NULL), 0);
+        rmq_store_commit(f->s);
+    }
+    expect_body(f, 0, i - 1, i - 1);
+    expect_body(f, 0, 0, 0);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static int count_index_files(struct fx *f)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls %s/index 2>/dev/null | grep -c '^[0-9]*$'", f->root);
+    FILE *p = popen(cmd, "r");
+    int n = 0;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = 0;
+        pclose(p);
+    }
+    return n;
+}
+
+static void wait_index_files(struct fx *f, int n)
+{
+    for (int t = 0; t < 500 && count_index_files(f) < n; t++) {
+        struct timespec ms = {0, 10 * 1000000L};
+        nanosleep(&ms, NULL);
+        rmq_store_commit(f->s);
+    }
+    assert_int_equal(count_index_files(f), n);
+}
+
+/* The index's first file is made ahead at open, the next one when the newest is three
+ * quarters full; a crash leaves that spare on disk as the newest file, and lookups of keys
+ * in the older file still work after recovery, and after the roll into the spare. */
+static void index_spare_survives_crash(void **state)
+{
+    struct fx *f = *state;
+    f->o.flush_cq_interval_ms = 20;
+    open_store(f);
+    wait_index_files(f, 1);    /* before any message */
+    put_many(f, 1000, 2);      /* 3 keys each: 3000 of 4000 entries */
+    wait_index_files(f, 2);
+    int64_t phys[8];
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k777", 0, INT64_MAX, 8, phys), 1);
+    struct timespec cp = {0, 200 * 1000000L};
+    nanosleep(&cp, NULL);
+    rmq_store_abandon(f->s);
+    open_store(f);
+    assert_int_equal(count_index_files(f), 2);
+    /* from 1 ms: a begin time after the empty file's zero begin timestamp */
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k777", 1, INT64_MAX, 8, phys), 1);
+    for (int i = 1000; i < 1600; i++)   /* rolls into the spare */
+        assert_int_equal(put(f, "TopicTest", 0, i, NULL), 0);
+    rmq_store_commit(f->s);
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k1555", 0, INT64_MAX, 8, phys), 1);
+    assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k777", 0, INT64_MAX, 8, phys), 1);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 static void enospc_on_roll_leaves_nothing_visible(void **state)
 {
     struct fx *f = *state;
+    f->o.make_segments_ahead = false;   /* the writer's own roll is what fails here */
     open_store(f);
     int i = 0;
     /* fill the first segment nearly to its end, then make the next segment fail */
@@ -420,6 +563,44 @@ static void retention_deletes_old_segments(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+/* A pinned record stays readable after retention deleted its segment (pull replies are
+ * sent from the mapping, and the socket may take its time); the file goes with the pin. */
+static void pinned_record_outlives_retention(void **state)
+{
+    struct fx *f = *state;
+    char hour[8];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    snprintf(hour, sizeof hour, "%02d", tm.tm_hour);
+    f->o.delete_when = hour;
+    f->o.file_reserved_hours = 0;
+    open_store(f);
+    put_many(f, 3000, 1);
+    for (int i = 0; i < 200 && rmq_store_flushed(f->s) < rmq_store_written(f->s); i++)
+        usleep(10000);
+    size_t avail = 0;
+    void *pin = NULL;
+    const uint8_t *p = rmq_store_pin(f->s, 0, &avail, &pin);   /* message 0, segment 0 */
+    assert_non_null(p);
+    assert_non_null(pin);
+    while (rmq_store_retention(f->s, rmq_now_ms() + 1000) > 0)
+        ;
+    assert_true(rmq_store_min_phys(f->s) > 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/commitlog/%020d", f->root, 0);
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN];
+    assert_true(rmq_msg_decode(p, avail, &m, RMQ_MSG_CHECK_CRC, err) > 0);
+    assert_int_equal(m.phys_offset, 0);
+    assert_int_equal(m.body_len, strlen("message 0 of TopicTest/0"));
+    assert_memory_equal(m.body, "message 0 of TopicTest/0", m.body_len);
+    rmq_store_unpin(pin);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_null(rmq_store_pin(f->s, 0, &avail, &pin));   /* and nothing to pin now */
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 static void full_disk_refuses_writes_until_space_returns(void **state)
 {
     struct fx *f = *state;
@@ -531,12 +712,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_keeps_committed_records, setup, teardown),
         cmocka_unit_test_setup_teardown(torn_tail_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(enospc_on_roll_leaves_nothing_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(spare_segment_survives_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(index_spare_survives_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(clean_close_drops_spare_and_leftover_is_adopted, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_flush_visible_only_when_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_preparer_never_overwrites_records, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_queue_files_are_rebuilt, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_first_queue_segment_is_rebuilt, setup, teardown),
         cmocka_unit_test_setup_teardown(other_segment_size_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_deletes_old_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(pinned_record_outlives_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(full_disk_refuses_writes_until_space_returns, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(schedule_entries_carry_due_time, setup, teardown),

@@ -1,0 +1,45 @@
+#!/bin/sh
+# ab.sh DIR RUNS BIN_A BIN_B -- BENCH ARGS — A/B of two rmq binaries on one bench scenario.
+# Runs A and B alternately RUNS times each, every run against a fresh broker and store
+# started by the binary under test (the bench client is always BIN_B, so only the broker
+# differs). ADDR in the bench args is replaced by the broker's address; use unix:SOCK for
+# the Unix socket. Prints every run's JSON and "A/B: median [min–max]" per field.
+# CONF (env) adds broker config lines, ';'-separated. PRE (env) is a bench command run
+# before each measured one (e.g. to fill the topic for a consume run).
+set -eu
+DIR=${1:?usage: ab.sh DIR RUNS BIN_A BIN_B -- bench args}; RUNS=$2; A=$3; B=$4; shift 5
+PORT=${PORT:-29931}
+BPID=
+trap '[ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true' EXIT
+start() {   # start BIN
+  rm -rf "$DIR/store" "$DIR/b.sock"; mkdir -p "$DIR"
+  { echo "storePathRootDir=$DIR/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$DIR/b.sock"
+    echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; echo "${CONF:-}" | tr ';' '\n'; } >"$DIR/b.conf"
+  "$1" broker -c "$DIR/b.conf" >"$DIR/broker.log" 2>&1 &
+  BPID=$!
+  for _ in $(seq 500); do grep -q " ready on " "$DIR/broker.log" && return 0; sleep 0.01; done
+  echo "broker did not start" >&2; cat "$DIR/broker.log" >&2; exit 1
+}
+stop() { kill -TERM "$BPID"; wait "$BPID" 2>/dev/null || true; BPID=; }
+sub() { for a in "$@"; do case $a in ADDR) echo "127.0.0.1:$PORT";; SOCK) echo "unix:$DIR/b.sock";; *) echo "$a";; esac; done; }
+rm -f "$DIR"/A.*.json "$DIR"/B.*.json
+i=1
+while [ $i -le "$RUNS" ]; do
+  for side in A B; do
+    if [ $side = A ]; then bin=$A; else bin=$B; fi
+    start "$bin"
+    # shellcheck disable=SC2046
+    [ -n "${PRE:-}" ] && "$B" bench $(sub $PRE) >/dev/null
+    # shellcheck disable=SC2046
+    "$B" bench $(sub "$@") --json >"$DIR/$side.$i.json"
+    stop
+    printf '%s %s ' "$side" "$i"; cat "$DIR/$side.$i.json"
+  done
+  i=$((i + 1))
+done
+for f in msgs_per_sec p50_us p99_us p999_us max_us; do
+  for side in A B; do
+    printf '%s %s: ' "$side" "$f"
+    jq -s -r --arg f "$f" 'map(.[$f]) | sort | "\(.[length/2|floor]|floor) [\(.[0]|floor)–\(.[-1]|floor)]"' "$DIR"/$side.*.json
+  done
+done
