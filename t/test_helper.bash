@@ -123,9 +123,23 @@ stop_namesrv() {
 
 # start_named_broker NAME [extra conf lines...]: like start_broker, for one of several brokers:
 # store $T/NAME, socket $T/NAME.sock, log $T/NAME.log, brokerName=NAME; sets PORT, TCP, SOCK,
-# UNIX and BPID for it. Pass namesrvAddr=... among the extra lines to register it.
+# UNIX and BPID for it. Pass namesrvAddr=... among the extra lines to register it (then it
+# returns once the broker registered with one of them).
 start_named_broker() {
-  local name=$1
+  local name=$1 arg
   shift
-  launch_broker "$name" "$T/$name" "$T/$name.sock" "$T/$name.conf" "$T/$name.log" "$@"
+  launch_broker "$name" "$T/$name" "$T/$name.sock" "$T/$name.conf" "$T/$name.log" "$@" || return 1
+  # with a name server, clients can route to it only once it registered: wait for that
+  # (or for its first failure to, when a test gives it a name server that is down)
+  for arg in "$@"; do
+    case $arg in namesrvAddr=?*)
+      for _ in $(seq 200); do
+        grep -q "registered with name server\|cannot register with name server" "$T/$name.log" && return 0
+        sleep 0.05
+      done
+      echo "$name did not register with $arg" >&2
+      cat "$T/$name.log" >&2
+      return 1 ;;
+    esac
+  done
 }
