@@ -64,6 +64,9 @@ struct rmq_consumed {
     const char *msg_id;        /* UNIQ_KEY, or the offset message id when there is none */
     size_t msg_id_len;
     const char *broker;        /* the queue's broker name (NULL when not known) */
+    const char *topic;         /* the topic to show: RETRY_TOPIC for a message of a retry
+                                  topic (what Java hands to the listener), else m->topic */
+    size_t topic_len;
 };
 
 /* Where a queue starts (rmq_consumer_seek). */
@@ -126,6 +129,11 @@ int rmq_consumer_take(struct rmq_consumer *c, const struct rmq_mq *mq, enum rmq_
                       char *err);
 int rmq_consumer_take_at(struct rmq_consumer *c, const struct rmq_mq *mq, int64_t offset, char *err);
 int rmq_consumer_release(struct rmq_consumer *c, const struct rmq_mq *mq, char *err);
+/* Holds queue index qi: no new pull starts (one in flight still delivers) until it is
+ * let go; letting go pulls at once. For an application that works through messages
+ * slower than they arrive, and for orderly consumers waiting for a queue lock. */
+void rmq_consumer_hold(struct rmq_consumer *c, int qi, bool hold);
+
 /* Whether queue index qi is pulled now. */
 bool rmq_consumer_active(const struct rmq_consumer *c, int qi);
 

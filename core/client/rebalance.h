@@ -70,6 +70,12 @@ struct rmq_rebalance_opts {
                                             rebalance. Borrowed, loaded. */
     int64_t rebalance_interval_ms;       /* 0: RMQ_REBALANCE_INTERVAL_MS */
     int64_t heartbeat_interval_ms;       /* 0: RMQ_HEARTBEAT_INTERVAL_MS */
+    /* Membership is kept by another rebalance of the same client and group (the retry
+     * topic's share: the main topic's heartbeats already subscribe %RETRY%<group>). This
+     * one never heartbeats or unregisters: a second connection heartbeating with the same
+     * client id would make the broker list the id twice. Until the broker lists us, it
+     * takes nothing. */
+    bool passive;
     /* mq became ours: start pulling it. first: during the first rebalance (the caller's
      * start position applies); later ones start at the group's committed offset. 0 or an
      * error (the queue is tried again at the next rebalance). */
