@@ -55,8 +55,9 @@ EOS
   run "$RMQ" offsets show -b "$UNIX" -g gX --json
   assert_contains '%RETRY%gX'
   : >"$T/seen"
-  run "$RMQ" consume -b "$UNIX" -g gX --exec "cat >>$T/seen" -c 1 TopicX &
+  consume_bg "$T/out2" -g gX --exec "cat >>$T/seen" TopicX
   sleep 2
+  stop_pid "$CPID"
   [ ! -s "$T/seen" ]
 }
 
