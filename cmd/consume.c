@@ -502,8 +502,10 @@ static int take(void *arg, const struct rmq_mq *mq, bool first, char *err)
     /* orderly: the queue is ours only once the broker says so; the offset is read after
      * the lock, so it is what the previous holder committed before unlocking */
     if (s->orderly && !lock_queue(st, mq, err)) {
-        if (!ev_is_active(&s->lock_timer))
-            ev_timer_start(s->loop, &s->lock_timer);   /* ask again soon, not in 20 s */
+        if (!ev_is_active(&s->lock_timer)) {   /* ask again soon, not in 20 s */
+            ev_timer_set(&s->lock_timer, 1., 0.);   /* (a fired one-shot keeps no delay) */
+            ev_timer_start(s->loop, &s->lock_timer);
+        }
         return RMQ_EINVAL;
     }
     if (s->lo && !(first && s->from_given)) {

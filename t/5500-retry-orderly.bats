@@ -28,6 +28,9 @@ wait_lines() {
 stop_pid() {
   kill -TERM "$1"
   for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+  echo "pid $1 did not stop" >&2
+  ps -o pid,etime,time,stat,wchan,cmd -p "$1" >&2
+  tail -20 "$T/consume.err" >&2
   return 1
 }
 
@@ -96,21 +99,22 @@ EOS
   run "$RMQ" topic create TopicO -b "$UNIX" -r 4 -w 4
   for i in $(seq 1 40); do "$RMQ" produce -b "$UNIX" TopicO "m$i" >/dev/null; done
   export RMQ_REBALANCE_INTERVAL_MS=1000
-  consume_bg "$T/o1" -g gO --orderly -f '%q %o\n' TopicO
+  consume_bg "$T/o1" -g gO --orderly -v -f '%q %o\n' TopicO
   P1=$CPID
   wait_lines "$T/o1" 40
-  consume_bg "$T/o2" -g gO --orderly -f '%q %o\n' TopicO
+  consume_bg "$T/o2" -g gO --orderly -v -f '%q %o\n' TopicO
   P2=$CPID
-  # both members hold their share: every queue is locked, and refused to a stranger
-  for _ in $(seq 100); do
-    held=0
-    for q in 0 1 2 3; do
-      body='{"consumerGroup":"gO","clientId":"stranger@1","onlyThisBroker":false,"mqSet":[{"brokerName":"broker-a","queueId":'$q',"topic":"TopicO"}]}'
-      out=$("$TT" request "$UNIX" 41 --body "$body")
-      case $out in *'"queueId":'*) ;; *) held=$((held + 1)) ;; esac
-    done
-    if [ "$held" = 4 ]; then break; fi
+  # both members hold their share (-v says so once taken under its lock) ...
+  for _ in $(seq 300); do
+    if [ "$(grep -c 'consuming 2 queue' "$T/consume.err")" -ge 2 ]; then break; fi
     sleep 0.1
+  done
+  # ... so every queue's lock is refused to anyone else
+  held=0
+  for q in 0 1 2 3; do
+    body='{"consumerGroup":"gO","clientId":"stranger@1","onlyThisBroker":false,"mqSet":[{"brokerName":"broker-a","queueId":'$q',"topic":"TopicO"}]}'
+    out=$("$TT" request "$UNIX" 41 --show-body --body "$body")
+    case $out in *'"queueId":'*) echo "queue $q was free: $out" >&2 ;; *) held=$((held + 1)) ;; esac
   done
   [ "$held" = 4 ]
   for i in $(seq 41 80); do "$RMQ" produce -b "$UNIX" TopicO "m$i" >/dev/null; done
@@ -127,7 +131,7 @@ EOS
   done
   # after both left, the locks are free again
   body='{"consumerGroup":"gO","clientId":"stranger@1","onlyThisBroker":false,"mqSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicO"}]}'
-  run "$TT" request "$UNIX" 41 --body "$body"
+  run "$TT" request "$UNIX" 41 --show-body --body "$body"
   assert_contains '"queueId":0'
 }
 
