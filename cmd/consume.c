@@ -550,7 +550,7 @@ static int release(void *arg, const struct rmq_mq *mq, char *err)
 /* -v: "broker-a:0,broker-a:1,broker-b:0" whenever this member's share changes. */
 static void on_assigned(void *arg, const struct rmq_mq *mine, int n)
 {
-    struct cons *s = arg;
+    struct cons *s = ((struct stream *)arg)->s;
     static char last[4096] = "-";
     char now[4096] = "";
     size_t len = 0;
@@ -747,6 +747,7 @@ static int run(struct cons *s, struct rmq_consumer_opts *co, const char *group)
                 s->retry_co = *co;
                 s->retry_co.topic = s->retry_topic;
                 s->retry_co.subscription = NULL;
+                s->retry_co.restore_topic = true;
                 s->retry_co.arg = &s->retry;
                 ev_timer_start(s->loop, &s->retry_timer);
             }

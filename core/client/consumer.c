@@ -119,7 +119,10 @@ static bool deliver(struct queue *q, const uint8_t *p, size_t n)
         if (m.queue_offset < q->next)
             continue;   /* already delivered (cannot happen with one pull per queue) */
         struct rmq_consumed d = {.m = &m, .body = m.body, .body_len = m.body_len, .broker = q->mq.broker};
-        d.topic = rmq_origin_topic(&m, &d.topic_len);
+        d.topic = m.topic;
+        d.topic_len = m.topic_len;
+        if (c->o.restore_topic)
+            d.topic = rmq_origin_topic(&m, &d.topic_len);
         d.tags = rmq_props_get(m.props, m.props_len, RMQ_PROP_TAGS, &d.tags_len);
         if (!rmq_tag_filter_match(&c->filter, d.tags, d.tags_len))
             continue;   /* the broker filters by tag hash only */

@@ -35,7 +35,8 @@
  *     has seen the change and committed (nothing orders the two members; RocketMQ has the
  *     same window). The new owner then starts at an older offset, and messages the old
  *     owner delivered in the meantime are delivered again. Brokers' queue locks
- *     (LOCK_BATCH_MQ, orderly consumption) are what would close that window; not used.
+ *     (LOCK_BATCH_MQ, qlock.h) close that window: `rmq consume --orderly` takes a
+ *     queue only once the broker's lock is granted, in its take().
  *
  * Threading: the loop thread. The steps wait for replies (they run the loop from a timer
  * callback), guarded against re-entry: a rebalance asked for during one runs after it.
