@@ -27,9 +27,12 @@
 #include "client/format.h"
 #include "client/local_offsets.h"
 #include "client/membership.h"
+#include "client/qlock.h"
 #include "client/qset.h"
 #include "client/rebalance.h"
+#include "client/retry.h"
 #include "client/rpc.h"
+#include "consume_exec.h"
 #include "proto/codes.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -82,6 +85,23 @@ static const char usage[] =
     "                        group's committed offsets\n"
     "      --tag EXPR        only messages tagged so: 'TagA' or 'TagA || TagB'\n"
     "      --batch N         messages per pull request (default 32)\n"
+    "      --exec CMD        run CMD (/bin/sh -c) once per message instead of printing it:\n"
+    "                        the body on its stdin; RMQ_TOPIC, RMQ_QUEUE_ID,\n"
+    "                        RMQ_QUEUE_OFFSET, RMQ_MSG_ID, RMQ_TAGS, RMQ_KEYS,\n"
+    "                        RMQ_RECONSUME_TIMES, RMQ_BROKER and RMQ_GROUP in its\n"
+    "                        environment. Exit status 0: consumed; else the message is\n"
+    "                        sent back to its broker and comes again later through\n"
+    "                        %RETRY%GROUP, until --max-reconsume-times failures send it to\n"
+    "                        %DLQ%GROUP. One message at a time per queue, in queue order;\n"
+    "                        queues run side by side\n"
+    "      --max-reconsume-times N\n"
+    "                        redeliveries of a failing message before it goes to the\n"
+    "                        dead-letter queue (default 16)\n"
+    "      --orderly         consume each queue only while holding its broker lock\n"
+    "                        (LOCK_BATCH_MQ, renewed every 20 s), so no two members of the\n"
+    "                        group consume one queue at once. With --exec a failing message\n"
+    "                        runs again in place after 1 s, up to --max-reconsume-times\n"
+    "                        times, then goes to %DLQ%GROUP\n"
     "  -v, --verbose         say on stderr which queues this member consumes, whenever\n"
     "                        that changes\n"
     "  -h, --help            this text\n"
@@ -90,6 +110,7 @@ static const char usage[] =
     "quietly, committing only what was read. Exit status: 0 ok, 1 error, 2 usage error.\n";
 
 enum { O_JSON = 256, O_FROM, O_TAG, O_BATCH, O_BROADCAST, O_OFFSETS_FILE, O_MESSAGEEXT };
+enum { O_EXEC = 320, O_MAX_RECONSUME, O_ORDERLY };   /* retries and orderly consumption */
 
 static const struct option longopts[] = {
     {"broker", required_argument, NULL, 'b'}, {"namesrv", required_argument, NULL, 'n'},
@@ -100,12 +121,30 @@ static const struct option longopts[] = {
     {"batch", required_argument, NULL, O_BATCH}, {"help", no_argument, NULL, 'h'},
     {"verbose", no_argument, NULL, 'v'}, {"broadcast", no_argument, NULL, O_BROADCAST}, {"offsets-file", required_argument, NULL, O_OFFSETS_FILE},
     {"messageext", no_argument, NULL, O_MESSAGEEXT},
+    {"exec", required_argument, NULL, O_EXEC}, {"max-reconsume-times", required_argument, NULL, O_MAX_RECONSUME},
+    {"orderly", no_argument, NULL, O_ORDERLY},
     {NULL, 0, NULL, 0},
+};
+
+struct cons;
+
+/* One topic pulled for the group: the topic itself, or, in clustering mode, the group's
+ * retry topic %RETRY%GROUP, whose messages come back under their original topic. */
+struct stream {
+    struct cons *s;
+    const char *topic;
+    struct rmq_qset *qs;
+    struct rmq_consumer *c;
+    struct rmq_rebalance *rb;
+    int64_t *base;             /* per queue index: acknowledged and surely read */
+    bool *unlocked;            /* --orderly, per queue index: its lock was lost */
+    int nq;                    /* queue indexes base has room for (the consumer's grow) */
 };
 
 /* An acknowledgement waiting for its bytes to be known read: queue index qi is done up to
  * off once the output stream has passed position end. */
 struct ack {
+    struct stream *st;
     int qi;
     int64_t off;
     uint64_t end;
@@ -124,8 +163,6 @@ struct cons {
     uint64_t written;          /* bytes write(2) took */
     struct ack *hist;          /* acknowledgements not yet surely read, in stream order */
     size_t nhist, hist_cap;
-    int64_t *base;             /* per queue index: acknowledged and surely read */
-    int nq;                    /* queue indexes base has room for (the consumer's grow) */
     bool fifo, pipe_closed, interrupted, failed;
     bool stop;                 /* leave the loop (survives nested loops' ev_run resets) */
     size_t pipe_size;
@@ -136,10 +173,18 @@ struct cons {
     enum rmq_from from;
     int64_t ts;
     bool from_given, broadcast, verbose;
-    struct rmq_qset *qs;
-    struct rmq_rebalance *rb;
+    struct stream main, retry;  /* retry: pulled once its topic is known (retry_timer) */
     struct rmq_local_offsets *lo;
     ev_timer save_timer;
+    /* retries and orderly consumption */
+    struct cmd_target *tg;
+    const char *group;
+    char client_id[RMQ_CLIENT_ID_MAX];
+    char retry_topic[RMQ_MAX_TOPIC_LEN + 16];
+    struct rmq_consumer_opts retry_co;
+    ev_timer retry_timer, lock_timer, relock_timer;
+    struct exec *exec;
+    bool orderly;
 };
 
 static void finish(struct cons *s)
@@ -148,7 +193,7 @@ static void finish(struct cons *s)
     ev_break(s->loop, EVBREAK_ALL);
 }
 
-static void remember(struct cons *s, int qi, int64_t off)
+static void remember(struct cons *s, struct stream *st, int qi, int64_t off)
 {
     if (s->nhist == s->hist_cap) {
         s->hist_cap = s->hist_cap ? 2 * s->hist_cap : 256;
@@ -158,32 +203,48 @@ static void remember(struct cons *s, int qi, int64_t off)
             exit(1);
         }
     }
-    s->hist[s->nhist++] = (struct ack){qi, off, s->out_pos + s->out.len};
+    s->hist[s->nhist++] = (struct ack){st, qi, off, s->out_pos + s->out.len};
 }
 
 /* Acknowledges what has been read by now: everything written, less what a pipe still
  * holds. Entries that are surely read (a whole pipe buffer behind) are retired. */
 static void acknowledge(struct cons *s, uint64_t read_upto)
 {
-    int64_t *ack = malloc((size_t)s->nq * sizeof *ack);
-    if (!ack)
-        exit(1);
-    memcpy(ack, s->base, (size_t)s->nq * sizeof *ack);
+    struct stream *sts[2] = {&s->main, &s->retry};
+    int64_t *ack[2];
+    for (int k = 0; k < 2; k++) {
+        ack[k] = malloc((size_t)(sts[k]->nq + 1) * sizeof *ack[k]);
+        if (!ack[k])
+            exit(1);
+        if (sts[k]->nq)
+            memcpy(ack[k], sts[k]->base, (size_t)sts[k]->nq * sizeof *ack[k]);
+    }
     size_t keep = 0;
     for (size_t i = 0; i < s->nhist; i++) {
         struct ack *a = &s->hist[i];
+        int k = a->st == &s->retry;
         if (a->end <= read_upto)
-            ack[a->qi] = a->off;
+            ack[k][a->qi] = a->off;
         if (a->end + s->pipe_size <= s->written && keep == i)
-            s->base[a->qi] = a->off, keep = i + 1;   /* retired */
+            a->st->base[a->qi] = a->off, keep = i + 1;   /* retired */
     }
     if (keep) {
         memmove(s->hist, s->hist + keep, (s->nhist - keep) * sizeof *s->hist);
         s->nhist -= keep;
     }
-    for (int q = 0; q < s->nq; q++)
-        rmq_consumer_ack(s->c, q, ack[q]);
-    free(ack);
+    for (int k = 0; k < 2; k++) {
+        for (int q = 0; q < sts[k]->nq && sts[k]->c; q++)
+            rmq_consumer_ack(sts[k]->c, q, ack[k][q]);
+        free(ack[k]);
+    }
+}
+
+static void stop_consumers(struct cons *s)
+{
+    if (s->main.c)
+        rmq_consumer_stop(s->main.c);
+    if (s->retry.c)
+        rmq_consumer_stop(s->retry.c);
 }
 
 /* The reader of our pipe is gone: stop, counting only what it read. */
@@ -194,7 +255,7 @@ static void pipe_gone(struct cons *s)
         unread = 0;
     s->pipe_closed = true;
     acknowledge(s, s->written - ((uint64_t)unread < s->written ? (uint64_t)unread : s->written));
-    rmq_consumer_stop(s->c);
+    stop_consumers(s);
     finish(s);
 }
 
@@ -213,7 +274,7 @@ static void flush_out(struct cons *s)
             }
             fprintf(stderr, "rmq consume: cannot write to standard output: %s\n", strerror(errno));
             s->failed = true;
-            rmq_consumer_stop(s->c);
+            stop_consumers(s);
             finish(s);
             return;
         }
@@ -229,14 +290,19 @@ static void flush_out(struct cons *s)
 
 static int on_message(void *arg, int qi, const struct rmq_consumed *c)
 {
-    struct cons *s = arg;
+    struct stream *st = arg;
+    struct cons *s = st->s;
+    if (s->exec) {
+        exec_message(s->exec, st->c, st->qs, qi, c);
+        return 0;
+    }
     if (s->messageext_group)
         rmq_format_quickstart_receive(&s->out, s->messageext_group, ++s->messageext_n, c);
     else if (s->json)
         rmq_format_json(&s->out, c);
     else
         rmq_format_render(&s->out, &s->fmt, c);
-    remember(s, qi, c->m->queue_offset + 1);
+    remember(s, st, qi, c->m->queue_offset + 1);
     if (s->count && ++s->printed >= s->count) {
         finish(s);
         return 1;
@@ -246,15 +312,45 @@ static int on_message(void *arg, int qi, const struct rmq_consumed *c)
 
 static void on_batch_end(void *arg, int qi, int64_t next)
 {
-    struct cons *s = arg;
-    remember(s, qi, next);
+    struct stream *st = arg;
+    struct cons *s = st->s;
+    if (s->exec) {
+        exec_batch_end(s->exec, st->c, qi, next);
+        if (exec_busy(s->exec, st->c, qi))
+            rmq_consumer_hold(st->c, qi, true);   /* one batch at a time per queue */
+        return;
+    }
+    remember(s, st, qi, next);
     flush_out(s);
+}
+
+/* --exec: every message of (c, qi) before off has finished. */
+static void on_exec_done(void *arg, struct rmq_consumer *c, int qi, int64_t off, int n)
+{
+    struct cons *s = arg;
+    rmq_consumer_ack(c, qi, off);
+    if (n && s->count && (s->printed += n) >= s->count)
+        finish(s);
+}
+
+static struct stream *stream_of(struct cons *s, struct rmq_consumer *c)
+{
+    return c == s->retry.c ? &s->retry : &s->main;
+}
+
+/* --exec: (c, qi) has no work left: pull it again (unless its lock is lost). */
+static void on_exec_idle(void *arg, struct rmq_consumer *c, int qi)
+{
+    struct cons *s = arg;
+    struct stream *st = stream_of(s, c);
+    if (!s->stop && !(st->unlocked && qi < st->nq && st->unlocked[qi]))
+        rmq_consumer_hold(c, qi, false);
 }
 
 static void on_end(void *arg)
 {
-    struct cons *s = arg;
-    finish(s);
+    struct stream *st = arg;
+    finish(st->s);
 }
 
 static void on_warning(void *arg, const char *text)
@@ -264,7 +360,7 @@ static void on_warning(void *arg, const char *text)
 
 static void on_error(void *arg, int code, const char *text)
 {
-    struct cons *s = arg;
+    struct cons *s = ((struct stream *)arg)->s;
     fprintf(stderr, "rmq consume: %s\n", text);
     s->failed = true;
     finish(s);
@@ -340,83 +436,128 @@ static int wait_for_topic(struct cons *s, struct rmq_qset *qs, const struct rmq_
 
 /* Drops the acknowledgement history of queue index qi: it starts afresh (taken) or is
  * another member's now (released). */
-static void forget_queue(struct cons *s, int qi)
+static void forget_queue(struct cons *s, struct stream *st, int qi)
 {
     size_t k = 0;
     for (size_t i = 0; i < s->nhist; i++)
-        if (s->hist[i].qi != qi)
+        if (s->hist[i].qi != qi || s->hist[i].st != st)
             s->hist[k++] = s->hist[i];
     s->nhist = k;
 }
 
 /* base has room for every queue index the consumer has (taking adds new ones). */
-static void grow_base(struct cons *s)
+static void grow_base(struct stream *st)
 {
-    int n = rmq_consumer_count(s->c);
-    if (n <= s->nq)
+    int n = rmq_consumer_count(st->c);
+    if (n <= st->nq)
         return;
-    s->base = realloc(s->base, (size_t)n * sizeof *s->base);
-    if (!s->base) {
+    st->base = realloc(st->base, (size_t)n * sizeof *st->base);
+    st->unlocked = realloc(st->unlocked, (size_t)n * sizeof *st->unlocked);
+    if (!st->base || !st->unlocked) {
         fprintf(stderr, "rmq consume: out of memory\n");
         exit(1);
     }
-    for (int q = s->nq; q < n; q++)
-        s->base[q] = -1;
-    s->nq = n;
+    for (int q = st->nq; q < n; q++)
+        st->base[q] = -1, st->unlocked[q] = false;
+    st->nq = n;
 }
 
 static void keep_local(struct cons *s, bool save)
 {
     if (!s->lo)
         return;
-    for (int q = 0; q < s->nq; q++) {
-        const struct rmq_mq *mq = rmq_consumer_queue(s->c, q);
-        if (rmq_consumer_active(s->c, q) && rmq_consumer_acked(s->c, q) >= 0)
-            rmq_local_offsets_set(s->lo, s->topic, mq->broker, mq->qid, rmq_consumer_acked(s->c, q));
+    for (int q = 0; q < s->main.nq; q++) {
+        const struct rmq_mq *mq = rmq_consumer_queue(s->main.c, q);
+        if (rmq_consumer_active(s->main.c, q) && rmq_consumer_acked(s->main.c, q) >= 0)
+            rmq_local_offsets_set(s->lo, s->topic, mq->broker, mq->qid, rmq_consumer_acked(s->main.c, q));
     }
     char err[RMQ_ERRLEN];
     if (save && rmq_local_offsets_save(s->lo, err))
         fprintf(stderr, "rmq consume: warning: %s\n", err);
 }
 
+/* --orderly: LOCK_BATCH_MQ of one queue to its broker; true when this member holds it. */
+static bool lock_queue(struct stream *st, const struct rmq_mq *mq, char *err)
+{
+    struct cons *s = st->s;
+    struct rmq_rpc *rpc = rmq_qset_rpc(st->qs, mq->broker);
+    bool locked = false;
+    if (!rpc)
+        rmq_seterr(err, RMQ_ENOTFOUND, "no address known for broker %s", mq->broker);
+    else if (rmq_lock_batch(rpc, s->group, s->client_id, st->topic, mq, 1, &locked, err) == 0 && !locked)
+        rmq_seterr(err, RMQ_EINVAL, "its lock is held by another member of group %s", s->group);
+    return locked;
+}
+
+static void unlock_queue(struct stream *st, const struct rmq_mq *mq)
+{
+    struct cons *s = st->s;
+    char err[RMQ_ERRLEN];
+    struct rmq_rpc *rpc = rmq_qset_rpc(st->qs, mq->broker);
+    if (rpc && rmq_unlock_batch(rpc, s->group, s->client_id, st->topic, mq, 1, err))
+        fprintf(stderr, "rmq consume: warning: unlocking %s queue %d of broker %s: %s\n", st->topic, mq->qid,
+                mq->broker, err);
+}
+
 static int take(void *arg, const struct rmq_mq *mq, bool first, char *err)
 {
-    struct cons *s = arg;
-    int qi = rmq_consumer_index(s->c, mq), rc;
+    struct stream *st = arg;
+    struct cons *s = st->s;
+    int qi = rmq_consumer_index(st->c, mq), rc;
     if (qi >= 0)
-        forget_queue(s, qi);
+        forget_queue(s, st, qi);
+    /* orderly: the queue is ours only once the broker says so; the offset is read after
+     * the lock, so it is what the previous holder committed before unlocking */
+    if (s->orderly && !lock_queue(st, mq, err)) {
+        if (!ev_is_active(&s->lock_timer)) {   /* ask again soon, not in 20 s */
+            ev_timer_set(&s->lock_timer, 1., 0.);   /* (a fired one-shot keeps no delay) */
+            ev_timer_start(s->loop, &s->lock_timer);
+        }
+        return RMQ_EINVAL;
+    }
     if (s->lo && !(first && s->from_given)) {
         int64_t off = rmq_local_offsets_get(s->lo, s->topic, mq->broker, mq->qid);
-        rc = off >= 0 ? rmq_consumer_take_at(s->c, mq, off, err) : rmq_consumer_take(s->c, mq, RMQ_FROM_FIRST, 0, err);
+        rc = off >= 0 ? rmq_consumer_take_at(st->c, mq, off, err) : rmq_consumer_take(st->c, mq, RMQ_FROM_FIRST, 0, err);
     } else {
-        rc = rmq_consumer_take(s->c, mq, first ? s->from : RMQ_FROM_COMMITTED, s->ts, err);
+        /* the retry topic always starts at the group's offsets (else its first message) */
+        rc = rmq_consumer_take(st->c, mq, first && st == &s->main ? s->from : RMQ_FROM_COMMITTED, s->ts, err);
     }
-    grow_base(s);
-    qi = rmq_consumer_index(s->c, mq);
-    if (rc == 0)
-        s->base[qi] = rmq_consumer_acked(s->c, qi);
+    grow_base(st);
+    qi = rmq_consumer_index(st->c, mq);
+    if (rc == 0) {
+        st->base[qi] = rmq_consumer_acked(st->c, qi);
+        st->unlocked[qi] = false;
+        rmq_consumer_hold(st->c, qi, false);
+    } else if (s->orderly) {
+        unlock_queue(st, mq);
+    }
     return rc;
 }
 
 static int release(void *arg, const struct rmq_mq *mq, char *err)
 {
-    struct cons *s = arg;
+    struct stream *st = arg;
+    struct cons *s = st->s;
+    int qi = rmq_consumer_index(st->c, mq);
+    if (s->exec && qi >= 0)
+        exec_release(s->exec, st->c, qi);   /* waits for the message running, if any */
     if (s->out.len && !s->pipe_closed && !s->failed)
         flush_out(s);   /* acknowledges what was printed of it */
     keep_local(s, false);
-    int rc = rmq_consumer_release(s->c, mq, err);
-    int qi = rmq_consumer_index(s->c, mq);
+    int rc = rmq_consumer_release(st->c, mq, err);
     if (qi >= 0)
-        forget_queue(s, qi);
+        forget_queue(s, st, qi);
     if (s->lo)
         keep_local(s, true);
+    if (s->orderly)   /* only after the commit: the next holder starts from it */
+        unlock_queue(st, mq);
     return rc;
 }
 
 /* -v: "broker-a:0,broker-a:1,broker-b:0" whenever this member's share changes. */
 static void on_assigned(void *arg, const struct rmq_mq *mine, int n)
 {
-    struct cons *s = arg;
+    struct cons *s = ((struct stream *)arg)->s;
     static char last[4096] = "-";
     char now[4096] = "";
     size_t len = 0;
@@ -442,19 +583,114 @@ static void on_save_timer(struct ev_loop *loop, ev_timer *w, int revents)
 /* The route changed (a refresh: queues added or removed, a broker gone or back). */
 static void on_route_change(void *arg)
 {
-    struct cons *s = arg;
-    rmq_rebalance_soon(s->rb);
+    struct stream *st = arg;
+    rmq_rebalance_soon(st->rb);
+}
+
+/* --orderly: a queue's lock was refused; the rebalance asks again for what it lacks. */
+static void on_lock_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct cons *s = w->data;
+    if (s->main.rb)
+        rmq_rebalance_run(s->main.rb);
+    if (s->retry.rb)
+        rmq_rebalance_run(s->retry.rb);
+}
+
+/* --orderly, every 20 s: renew the locks of the queues taken. A queue whose lock is lost
+ * (it expired on the broker) is not pulled until a renewal gets it back. */
+static void relock(struct stream *st)
+{
+    struct cons *s = st->s;
+    for (int qi = 0; st->c && qi < st->nq; qi++) {
+        if (!rmq_consumer_active(st->c, qi))
+            continue;
+        char err[RMQ_ERRLEN];
+        const struct rmq_mq *mq = rmq_consumer_queue(st->c, qi);
+        bool locked = lock_queue(st, mq, err);
+        if (!locked && !st->unlocked[qi])
+            fprintf(stderr, "rmq consume: warning: lost the lock of %s queue %d of broker %s (%s); not consuming it\n",
+                    st->topic, mq->qid, mq->broker, err);
+        st->unlocked[qi] = !locked;
+        if (!locked)
+            rmq_consumer_hold(st->c, qi, true);
+        else if (!(s->exec && exec_busy(s->exec, st->c, qi)))
+            rmq_consumer_hold(st->c, qi, false);
+    }
+}
+
+static void on_relock_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct cons *s = w->data;
+    relock(&s->main);
+    relock(&s->retry);
+}
+
+static void unlock_all(struct stream *st)
+{
+    for (int qi = 0; st->c && qi < st->nq; qi++)
+        if (rmq_consumer_active(st->c, qi) && !st->unlocked[qi])
+            unlock_queue(st, rmq_consumer_queue(st->c, qi));
+}
+
+static struct rmq_rebalance *new_rebalance(struct stream *st, const char *subscription, bool passive)
+{
+    struct cons *s = st->s;
+    struct rmq_rebalance_opts ro = {
+        .member = {.client_id = s->client_id, .group = s->group, .topic = st->topic,
+                   .subscription = subscription, .broadcast = s->broadcast, .sub_version = rmq_now_ms()},
+        .qs = st->qs,
+        .passive = passive,
+        .take = take, .release = release, .on_warning = on_rebalance_warning,
+        .on_assigned = st == &s->main ? on_assigned : NULL,
+        .arg = st,
+    };
+    /* a knob for tests: with a long interval only notifications can trigger a rebalance */
+    const char *iv = getenv("RMQ_REBALANCE_INTERVAL_MS");
+    if (iv && atoll(iv) > 0)
+        ro.rebalance_interval_ms = atoll(iv);
+    return rmq_rebalance_new(&ro);
+}
+
+/* Clustering: the group's retry topic, consumed as Java's push consumers consume it. It
+ * exists once a broker has had our heartbeat; until it is known this runs every 2 s. */
+static void on_retry_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct cons *s = w->data;
+    struct stream *st = &s->retry;
+    char err[RMQ_ERRLEN];
+    if (s->stop)
+        return;
+    if (!st->qs)
+        st->qs = cmd_target_qset(s->tg, s->retry_topic, RMQ_QSET_SUBSCRIBE);
+    if (rmq_qset_load(st->qs, err) || s->stop) {
+        ev_timer_set(w, 2., 0.);
+        ev_timer_start(loop, w);
+        return;
+    }
+    if (!(st->c = rmq_consumer_new(st->qs, &s->retry_co, err))) {
+        fprintf(stderr, "rmq consume: warning: not consuming %s: %s\n", s->retry_topic, err);
+        return;
+    }
+    grow_base(st);
+    rmq_consumer_start(st->c);
+    st->rb = new_rebalance(st, "*", true);
+    if (rmq_rebalance_start(st->rb, err))
+        fprintf(stderr, "rmq consume: warning: %s: %s\n", s->retry_topic, err);
+    else
+        rmq_qset_watch(st->qs, on_route_change, st);
 }
 
 static int run(struct cons *s, struct rmq_consumer_opts *co, const char *group)
 {
     char err[RMQ_ERRLEN];
+    struct stream *ms = &s->main;
     ev_signal_init(&s->sigint, on_signal, SIGINT);
     ev_signal_init(&s->sigterm, on_signal, SIGTERM);
     s->sigint.data = s->sigterm.data = s;
     ev_signal_start(s->loop, &s->sigint);
     ev_signal_start(s->loop, &s->sigterm);
-    int rc = wait_for_topic(s, s->qs, co, err);
+    int rc = wait_for_topic(s, ms->qs, co, err);
     if (rc || s->interrupted) {
         ev_signal_stop(s->loop, &s->sigint);
         ev_signal_stop(s->loop, &s->sigterm);
@@ -462,77 +698,104 @@ static int run(struct cons *s, struct rmq_consumer_opts *co, const char *group)
     }
     co->assigned_only = true;
     co->local_offsets = s->broadcast;
-    if (!(s->c = rmq_consumer_new(s->qs, co, err)))
+    if (!(ms->c = rmq_consumer_new(ms->qs, co, err)))
         return cmd_fail("consume", "%s", err);
-    grow_base(s);
+    grow_base(ms);
 
-    struct stat st;
-    s->fifo = fstat(1, &st) == 0 && S_ISFIFO(st.st_mode);
-    if (s->fifo) {
+    struct stat sb;
+    s->fifo = fstat(1, &sb) == 0 && S_ISFIFO(sb.st_mode);
+    if (s->fifo && !s->exec) {
         int sz = fcntl(1, F_GETPIPE_SZ);
         s->pipe_size = sz > 0 ? (size_t)sz : 65536;
         ev_io_init(&s->hup, on_hup, 1, EV_READ);   /* a write end turns readable only on error */
         s->hup.data = s;
         ev_io_start(s->loop, &s->hup);
+    } else {
+        s->fifo = false;   /* --exec: the commands write there, not us */
     }
     if (s->lo) {
         ev_timer_init(&s->save_timer, on_save_timer, 5., 5.);
         s->save_timer.data = s;
         ev_timer_start(s->loop, &s->save_timer);
     }
-    rmq_consumer_start(s->c);
-    char client_id[RMQ_CLIENT_ID_MAX];
-    rmq_client_id(client_id, sizeof client_id, NULL);
+    ev_timer_init(&s->retry_timer, on_retry_timer, 0., 0.);
+    ev_timer_init(&s->lock_timer, on_lock_timer, 1., 0.);
+    double li = RMQ_LOCK_INTERVAL_MS / 1000.;
+    const char *liv = getenv("RMQ_LOCK_INTERVAL_MS");   /* a knob for tests */
+    if (liv && atoll(liv) > 0)
+        li = (double)atoll(liv) / 1000.;
+    ev_timer_init(&s->relock_timer, on_relock_timer, li, li);
+    s->retry_timer.data = s->lock_timer.data = s->relock_timer.data = s;
+    rmq_consumer_start(ms->c);
+    rmq_client_id(s->client_id, sizeof s->client_id, NULL);
+    s->group = group;
     if (co->stop_at_end) {
         /* every queue of every broker, no membership: as rmq consume always did */
-        size_t n = rmq_qset_count(s->qs);
+        size_t n = rmq_qset_count(ms->qs);
         struct rmq_mq *mqs = malloc((n ? n : 1) * sizeof *mqs);
         if (!mqs)
             return cmd_fail("consume", "out of memory");
-        memcpy(mqs, rmq_qset_queues(s->qs), n * sizeof *mqs);
+        memcpy(mqs, rmq_qset_queues(ms->qs), n * sizeof *mqs);
         for (size_t i = 0; i < n && !s->stop && rc == 0; i++)
-            if ((rc = take(s, &mqs[i], true, err)))
+            if ((rc = take(ms, &mqs[i], true, err)))
                 fprintf(stderr, "rmq consume: cannot find where to start: %s\n", err);
         free(mqs);
     } else {
-        struct rmq_rebalance_opts ro = {
-            .member = {.client_id = client_id, .group = group, .topic = s->topic,
-                       .subscription = co->subscription, .broadcast = s->broadcast, .sub_version = rmq_now_ms()},
-            .qs = s->qs,
-            .take = take, .release = release, .on_warning = on_rebalance_warning, .on_assigned = on_assigned,
-            .arg = s,
-        };
-        /* a knob for tests: with a long interval only notifications can trigger a rebalance */
-        const char *iv = getenv("RMQ_REBALANCE_INTERVAL_MS");
-        if (iv && atoll(iv) > 0)
-            ro.rebalance_interval_ms = atoll(iv);
-        s->rb = rmq_rebalance_new(&ro);
-        if ((rc = rmq_rebalance_start(s->rb, err)))
+        ms->rb = new_rebalance(ms, co->subscription, false);
+        if ((rc = rmq_rebalance_start(ms->rb, err))) {
             fprintf(stderr, "rmq consume: cannot join group %s: %s\n", group, err);
-        else
-            rmq_qset_watch(s->qs, on_route_change, s);
+        } else {
+            rmq_qset_watch(ms->qs, on_route_change, ms);
+            if (s->orderly)
+                ev_timer_start(s->loop, &s->relock_timer);
+            if (!s->broadcast) {   /* our heartbeats made the retry topic: consume it too */
+                rmq_retry_topic_name(s->retry_topic, sizeof s->retry_topic, group);
+                s->retry.topic = s->retry_topic;
+                s->retry_co = *co;
+                s->retry_co.topic = s->retry_topic;
+                s->retry_co.subscription = NULL;
+                s->retry_co.restore_topic = true;
+                s->retry_co.arg = &s->retry;
+                ev_timer_start(s->loop, &s->retry_timer);
+            }
+        }
     }
     while (rc == 0 && !s->stop && !s->failed && !s->interrupted)
         ev_run(s->loop, EVRUN_ONCE);
-    if (s->rb)
-        rmq_qset_watch(s->qs, NULL, NULL);   /* nothing to rebalance any more */
-    rmq_rebalance_stop(s->rb);
-    rmq_consumer_stop(s->c);
+    struct stream *sts[2] = {&s->main, &s->retry};
+    for (int k = 0; k < 2; k++) {
+        if (sts[k]->rb)
+            rmq_qset_watch(sts[k]->qs, NULL, NULL);   /* nothing to rebalance any more */
+        rmq_rebalance_stop(sts[k]->rb);
+    }
+    ev_timer_stop(s->loop, &s->retry_timer);
+    ev_timer_stop(s->loop, &s->lock_timer);
+    ev_timer_stop(s->loop, &s->relock_timer);
+    stop_consumers(s);
+    if (s->exec)
+        exec_drain(s->exec);   /* what runs finishes (and is acknowledged) first */
     if (s->fifo)
         ev_io_stop(s->loop, &s->hup);
     if (s->lo)
         ev_timer_stop(s->loop, &s->save_timer);
     ev_signal_stop(s->loop, &s->sigint);
     ev_signal_stop(s->loop, &s->sigterm);
-    if (!s->pipe_closed && !s->failed)
+    if (!s->pipe_closed && !s->failed && !s->exec)
         flush_out(s);   /* what --count stopped in the middle of a batch */
-    int crc = rmq_consumer_commit(s->c, err);
-    if (crc)
-        fprintf(stderr, "rmq consume: %s\n", err);
+    int crc = 0;
+    for (int k = 0; k < 2; k++) {
+        if (sts[k]->c && rmq_consumer_commit(sts[k]->c, err)) {
+            fprintf(stderr, "rmq consume: %s\n", err);
+            crc = 1;
+        }
+        if (s->orderly)   /* after the commit: the next holder starts from it */
+            unlock_all(sts[k]);
+    }
     keep_local(s, true);
     /* only after the commit: the members that take our queues over must find it */
-    if (s->rb && rmq_rebalance_leave(s->rb, err))
-        fprintf(stderr, "rmq consume: warning: %s\n", err);
+    for (int k = 0; k < 2; k++)
+        if (sts[k]->rb && rmq_rebalance_leave(sts[k]->rb, err))
+            fprintf(stderr, "rmq consume: warning: %s\n", err);
     return rc || crc || s->failed ? 1 : 0;
 }
 
@@ -543,6 +806,8 @@ int cmd_consume(int argc, char **argv)
     struct rmq_consumer_opts co = {0};
     struct cons s = {.from = RMQ_FROM_COMMITTED};
     char err[RMQ_ERRLEN], *end;
+    const char *exec_cmd = NULL;
+    long max_reconsume = RMQ_MAX_RECONSUME_TIMES;
     int opt;
     optind = 1;
     opterr = 0;
@@ -580,6 +845,12 @@ int cmd_consume(int argc, char **argv)
             if (*end || end == optarg || co.batch < 1 || co.batch > 1024)
                 return cmd_usage_error(usage, "consume", "--batch must be from 1 to 1024");
             break;
+        case O_EXEC: exec_cmd = optarg; break;
+        case O_MAX_RECONSUME:
+            if (cmd_parse_long(optarg, 0, 10000, &max_reconsume))
+                return cmd_usage_error(usage, "consume", "--max-reconsume-times must be from 0 to 10000");
+            break;
+        case O_ORDERLY: s.orderly = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default:
             return cmd_usage_error(usage, "consume", "bad option or missing argument: '%s'", argv[optind - 1]);
@@ -608,7 +879,19 @@ int cmd_consume(int argc, char **argv)
     co.on_end = on_end;
     co.on_warning = on_warning;
     co.on_error = on_error;
-    co.arg = &s;
+    s.main.s = s.retry.s = &s;
+    s.main.topic = co.topic;
+    s.tg = &tg;
+    co.arg = &s.main;
+    if (exec_cmd) {
+        struct exec_opts xo = {.loop = s.loop, .cmd = exec_cmd, .group = co.group,
+                               .mode = s.broadcast ? EXEC_BROADCAST : s.orderly ? EXEC_ORDERLY : EXEC_CLUSTERING,
+                               .max_reconsume = (int)max_reconsume, .on_done = on_exec_done,
+                               .on_idle = on_exec_idle, .on_warning = on_warning, .arg = &s};
+        s.exec = exec_new(&xo);
+    }
+    /* locks are a clustering group's: broadcast and -e only keep each queue in order */
+    s.orderly = s.orderly && !s.broadcast && !co.stop_at_end;
     if (s.broadcast) {
         char path[4096];
         if (!offsets_file)
@@ -619,16 +902,21 @@ int cmd_consume(int argc, char **argv)
             return cmd_fail("consume", "%s", err);
         }
     }
-    s.qs = cmd_target_qset(&tg, co.topic, RMQ_QSET_SUBSCRIBE);
+    s.main.qs = cmd_target_qset(&tg, co.topic, RMQ_QSET_SUBSCRIBE);
     rc = run(&s, &co, co.group);
-    rmq_rebalance_free(s.rb);
-    rmq_consumer_free(s.c);
+    exec_free(s.exec);
+    struct stream *sts[2] = {&s.main, &s.retry};
+    for (int k = 0; k < 2; k++) {
+        rmq_rebalance_free(sts[k]->rb);
+        rmq_consumer_free(sts[k]->c);
+        rmq_qset_free(sts[k]->qs);
+        free(sts[k]->base);
+        free(sts[k]->unlocked);
+    }
     rmq_local_offsets_free(s.lo);
-    rmq_qset_free(s.qs);
     cmd_target_free(&tg);
     rmq_format_free(&s.fmt);
     rmq_buf_free(&s.out);
     free(s.hist);
-    free(s.base);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "client/qset.h"
 #include "client/compress.h"
 #include "client/props.h"
+#include "client/retry.h"
 #include "proto/codes.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -32,6 +33,7 @@ struct queue {
     int64_t next, acked, committed;
     bool active;               /* pulled: all queues, or those taken (rebalance.h) */
     bool pulling, done, committing;
+    bool held;                 /* rmq_consumer_hold: no new pull */
     bool link_warned;          /* said its broker is unreachable; quiet until it answers */
     int64_t sent_us;
     int64_t pull_commit;       /* offset the pull in flight commits, -1 none */
@@ -117,6 +119,10 @@ static bool deliver(struct queue *q, const uint8_t *p, size_t n)
         if (m.queue_offset < q->next)
             continue;   /* already delivered (cannot happen with one pull per queue) */
         struct rmq_consumed d = {.m = &m, .body = m.body, .body_len = m.body_len, .broker = q->mq.broker};
+        d.topic = m.topic;
+        d.topic_len = m.topic_len;
+        if (c->o.restore_topic)
+            d.topic = rmq_origin_topic(&m, &d.topic_len);
         d.tags = rmq_props_get(m.props, m.props_len, RMQ_PROP_TAGS, &d.tags_len);
         if (!rmq_tag_filter_match(&c->filter, d.tags, d.tags_len))
             continue;   /* the broker filters by tag hash only */
@@ -223,7 +229,7 @@ static void on_pull(void *ctx, int status, const struct rmq_cmd *resp, const cha
 static void pull(struct queue *q)
 {
     struct rmq_consumer *c = q->c;
-    if (c->stopped || q->pulling || q->done || !q->active)
+    if (c->stopped || q->pulling || q->done || !q->active || q->held)
         return;
     struct rmq_rpc *rpc = rmq_qset_rpc(c->qs, q->mq.broker);
     if (!rpc) {   /* its master left the route: wait for it to come back */
@@ -537,6 +543,15 @@ int rmq_consumer_release(struct rmq_consumer *c, const struct rmq_mq *mq, char *
     c->commit_rc = saved_rc;
     c->in_commit = was_in_commit;
     return rc;
+}
+
+void rmq_consumer_hold(struct rmq_consumer *c, int qi, bool hold)
+{
+    if (qi < 0 || qi >= c->nq || c->q[qi]->held == hold)
+        return;
+    c->q[qi]->held = hold;
+    if (!hold && c->started && !ev_is_active(&c->q[qi]->delay))
+        pull(c->q[qi]);
 }
 
 bool rmq_consumer_active(const struct rmq_consumer *c, int qi)

@@ -64,6 +64,9 @@ struct rmq_consumed {
     const char *msg_id;        /* UNIQ_KEY, or the offset message id when there is none */
     size_t msg_id_len;
     const char *broker;        /* the queue's broker name (NULL when not known) */
+    const char *topic;         /* the topic to show: m->topic, or with restore_topic the
+                                  RETRY_TOPIC of a retry copy (what Java's listener sees) */
+    size_t topic_len;
 };
 
 /* Where a queue starts (rmq_consumer_seek). */
@@ -87,6 +90,8 @@ struct rmq_consumer_opts {
     bool local_offsets;             /* broadcasting: offsets stay with the application; no
                                        UPDATE_CONSUMER_OFFSET, no commit flag on pulls */
     size_t max_body;                /* largest decompressed body; 0: 64 MiB */
+    bool restore_topic;             /* the topic is a group's %RETRY% topic pulled for its
+                                       consumers: hand messages over under RETRY_TOPIC */
     /* A message of queue index qi, in queue order per queue. Return 0 to go on, non-zero
      * to stop the consumer at once (the rest of this pull's messages are not delivered). */
     int (*on_message)(void *arg, int qi, const struct rmq_consumed *c);
@@ -126,6 +131,11 @@ int rmq_consumer_take(struct rmq_consumer *c, const struct rmq_mq *mq, enum rmq_
                       char *err);
 int rmq_consumer_take_at(struct rmq_consumer *c, const struct rmq_mq *mq, int64_t offset, char *err);
 int rmq_consumer_release(struct rmq_consumer *c, const struct rmq_mq *mq, char *err);
+/* Holds queue index qi: no new pull starts (one in flight still delivers) until it is
+ * let go; letting go pulls at once. For an application that works through messages
+ * slower than they arrive, and for orderly consumers waiting for a queue lock. */
+void rmq_consumer_hold(struct rmq_consumer *c, int qi, bool hold);
+
 /* Whether queue index qi is pulled now. */
 bool rmq_consumer_active(const struct rmq_consumer *c, int qi);
 

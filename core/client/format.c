@@ -82,7 +82,7 @@ void rmq_format_render(struct rmq_buf *out, const struct rmq_format *f, const st
         char d = f->spec[++i];
         switch (d) {
         case 'b': rmq_buf_add(out, c->body, c->body_len); break;
-        case 't': rmq_buf_add(out, m->topic, m->topic_len); break;
+        case 't': rmq_buf_add(out, c->topic ? c->topic : m->topic, c->topic ? c->topic_len : m->topic_len); break;
         case 'k': if (c->keys) rmq_buf_add(out, c->keys, c->keys_len); break;
         case 'T': if (c->tags) rmq_buf_add(out, c->tags, c->tags_len); break;
         case 'q': rmq_buf_printf(out, "%d", (int)m->queue_id); break;
@@ -284,7 +284,7 @@ void rmq_format_json(struct rmq_buf *out, const struct rmq_consumed *c)
 {
     const struct rmq_msg *m = c->m;
     rmq_buf_addstr(out, "{\"topic\":");
-    rmq_json_string(out, m->topic, m->topic_len);
+    rmq_json_string(out, c->topic ? c->topic : m->topic, c->topic ? c->topic_len : m->topic_len);
     if (c->broker) {
         rmq_buf_addstr(out, ",\"brokerName\":");
         rmq_json_string(out, c->broker, strlen(c->broker));

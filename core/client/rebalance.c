@@ -93,6 +93,8 @@ static void warn(struct rmq_rebalance *rb, const char *fmt, ...)
 /* Heartbeats to every broker of the topic: 0 when at least one took it. */
 static int heartbeat_all(struct rmq_rebalance *rb, char *err)
 {
+    if (rb->o.passive)
+        return 0;
     char (*names)[RMQ_NAME_MAX];
     size_t nb = broker_names(rb, &names);
     int ok = 0, first_rc = 0;
@@ -173,7 +175,7 @@ static int compute(struct rmq_rebalance *rb)
         bool in = false;
         for (int i = 0; i < n && !in; i++)
             in = !strcmp(ids[i], rb->client_id);
-        if (in || attempt)
+        if (in || attempt || rb->o.passive)
             break;
         /* the broker forgot us (restarted, or our connection was lost): register again */
         free(ids);
@@ -341,6 +343,8 @@ void rmq_rebalance_stop(struct rmq_rebalance *rb)
 int rmq_rebalance_leave(struct rmq_rebalance *rb, char *err)
 {
     rmq_rebalance_stop(rb);
+    if (rb->o.passive)
+        return 0;
     int first = 0;
     char (*names)[RMQ_NAME_MAX];
     size_t nb = broker_names(rb, &names);

@@ -35,7 +35,8 @@
  *     has seen the change and committed (nothing orders the two members; RocketMQ has the
  *     same window). The new owner then starts at an older offset, and messages the old
  *     owner delivered in the meantime are delivered again. Brokers' queue locks
- *     (LOCK_BATCH_MQ, orderly consumption) are what would close that window; not used.
+ *     (LOCK_BATCH_MQ, qlock.h) close that window: `rmq consume --orderly` takes a
+ *     queue only once the broker's lock is granted, in its take().
  *
  * Threading: the loop thread. The steps wait for replies (they run the loop from a timer
  * callback), guarded against re-entry: a rebalance asked for during one runs after it.
@@ -70,6 +71,12 @@ struct rmq_rebalance_opts {
                                             rebalance. Borrowed, loaded. */
     int64_t rebalance_interval_ms;       /* 0: RMQ_REBALANCE_INTERVAL_MS */
     int64_t heartbeat_interval_ms;       /* 0: RMQ_HEARTBEAT_INTERVAL_MS */
+    /* Membership is kept by another rebalance of the same client and group (the retry
+     * topic's share: the main topic's heartbeats already subscribe %RETRY%<group>). This
+     * one never heartbeats or unregisters: a second connection heartbeating with the same
+     * client id would make the broker list the id twice. Until the broker lists us, it
+     * takes nothing. */
+    bool passive;
     /* mq became ours: start pulling it. first: during the first rebalance (the caller's
      * start position applies); later ones start at the group's committed offset. 0 or an
      * error (the queue is tried again at the next rebalance). */
