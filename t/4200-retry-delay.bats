@@ -157,3 +157,20 @@ wait_for_messages() {
   run "$TT" request "$UNIX" 41 --body 'not json'
   assert_contains "code=1 "
 }
+
+@test "delay: clients cannot write the broker's own topics (a forged SCHEDULE_TOPIC_XXXX entry)" {
+  start_broker "$LEVELS"
+  run "$RMQ" topic create TopicD -b "$UNIX" -r 1 -w 1
+  # a forged delayed message pointing at a queue that does not exist would block level 1
+  run "$TT" request "$UNIX" 310 a=p b=SCHEDULE_TOPIC_XXXX c=TBW102 d=4 e=0 f=0 g=0 h=0 \
+    i=$'DELAY\0011\002REAL_TOPIC\001TopicD\002REAL_QID\00199999' --body poison
+  assert_contains "code=16"
+  for t in OFFSET_MOVED_EVENT RMQ_SYS_TRANS_HALF_TOPIC; do
+    run "$TT" request "$UNIX" 310 a=p b=$t c=TBW102 d=4 e=0 f=0 g=0 h=0 --body x
+    assert_contains "code=16"
+  done
+  run send_delayed TopicD 1 fine
+  assert_contains "code=0"
+  wait_for_messages gD TopicD 1
+  grep -q '"body":"fine"' "$T/got.json"
+}

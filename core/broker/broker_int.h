@@ -60,6 +60,7 @@ struct rmq_broker {
     struct rmq_delay_table *delay_offsets;   /* delay level → next offset to deliver */
     char delay_path[PATH_MAX];
     bool delay_dirty;
+    uint64_t delay_stuck;         /* bit L-1: level L's head could not be delivered (logged once) */
 
     struct rmq_waitq flush_waits; /* SYNC_FLUSH sends waiting for the flushed watermark */
     struct rmq_parked_pull *parked;

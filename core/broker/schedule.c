@@ -81,29 +81,47 @@ void rmq_schedule_save(struct rmq_broker *b)
         rmq_warn("broker: cannot save delay offsets: %s", err);
 }
 
-/* Moves one due message to where it belongs. 0, or an error that stops this level for
- * now (the message stays and is tried again next tick). */
+/* REAL_QID as a queue id, or -1 when it is not one. */
+static int32_t real_qid(const char *v, size_t n)
+{
+    int32_t q = 0;
+    if (n == 0 || n > 5)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        q = q * 10 + (v[i] - '0');
+    }
+    return q <= 65535 ? q : -1;
+}
+
+/* Errors no later attempt can cure: the message is skipped (a poisoned message must not
+ * hold back everything behind it at its level); anything else (a full disk, a failed
+ * sync) stops the level until the next tick. */
+static bool permanent(int rc)
+{
+    return rc == RMQ_EINVAL || rc == RMQ_ETOOBIG;
+}
+
+/* Moves one due message to where it belongs. 0, or an error with err. */
 static int deliver(struct rmq_broker *b, const struct rmq_msg *m, char *err)
 {
     size_t tlen, qlen;
     const char *topic = rmq_props_get(m->props, m->props_len, RMQ_PROP_REAL_TOPIC, &tlen);
     const char *qtext = rmq_props_get(m->props, m->props_len, RMQ_PROP_REAL_QID, &qlen);
-    char name[RMQ_MAX_TOPIC_LEN + 1], qbuf[16];
-    if (!topic || tlen == 0 || tlen > RMQ_MAX_TOPIC_LEN || !qtext || qlen == 0 || qlen >= sizeof qbuf) {
-        rmq_warn("broker: delayed message at %lld has no REAL_TOPIC/REAL_QID; dropped", (long long)m->phys_offset);
-        return 0;
-    }
+    int32_t qid = qtext ? real_qid(qtext, qlen) : -1;
+    char name[RMQ_MAX_TOPIC_LEN + 1];
+    if (!topic || tlen == 0 || tlen > RMQ_MAX_TOPIC_LEN || qid < 0)
+        return rmq_seterr(err, RMQ_EINVAL, "no valid REAL_TOPIC/REAL_QID");
     memcpy(name, topic, tlen);
     name[tlen] = 0;
-    memcpy(qbuf, qtext, qlen);
-    qbuf[qlen] = 0;
     static const char *const drop[] = {RMQ_PROP_DELAY, RMQ_PROP_WAIT, RMQ_MSG_CRC_KEY};
     struct rmq_buf props = {0};
     rmq_props_copy_except(&props, m->props, m->props_len, drop, sizeof drop / sizeof *drop);
     rmq_props_add(&props, RMQ_PROP_WAIT, "false", 5);
     struct rmq_put_result r;
-    int rc = rmq_broker_put_copy(b, m, name, (int32_t)atoi(qbuf), (const char *)props.data, props.len,
-                                 m->reconsume_times, &r, err);
+    int rc = rmq_broker_put_copy(b, m, name, qid, (const char *)props.data, props.len, m->reconsume_times, &r,
+                                 err);
     rmq_buf_free(&props);
     return rc;
 }
@@ -127,11 +145,18 @@ void rmq_schedule_tick(struct rmq_broker *b, int64_t now_ms)
             }
             if (m.store_ts + s->delay_level_ms[level - 1] > now_ms)
                 break;
-            if (deliver(b, &m, err) != 0) {
-                rmq_warn("broker: delay level %d: cannot deliver the message at %lld yet: %s", level,
+            int rc = deliver(b, &m, err);
+            if (rc && permanent(rc)) {
+                rmq_warn("broker: delay level %d: the message at %lld cannot be delivered, skipped: %s", level,
                          (long long)m.phys_offset, err);
+            } else if (rc) {
+                if (!(b->delay_stuck & (1ull << (level - 1))))   /* said once, until it moves again */
+                    rmq_warn("broker: delay level %d: cannot deliver the message at %lld yet: %s", level,
+                             (long long)m.phys_offset, err);
+                b->delay_stuck |= 1ull << (level - 1);
                 break;
             }
+            b->delay_stuck &= ~(1ull << (level - 1));
             off++;
             budget--;
         }

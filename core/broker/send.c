@@ -188,6 +188,18 @@ static int retry_send_is_dead(struct rmq_broker *b, struct rmq_conn *c, const st
     return 1;
 }
 
+/* Topics only the broker itself writes (PROTOCOL §2.4 step 3): a client's message there
+ * would be delivered, or would block a delay level, as if the broker had made it. */
+static bool broker_only_topic(const char *topic)
+{
+    static const char *const topics[] = {RMQ_SCHEDULE_TOPIC, "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+                                         "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT"};
+    for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
+        if (!strcmp(topic, topics[i]))
+            return true;
+    return false;
+}
+
 /* dlq_props: room for the properties of a message redirected to the DLQ, freed by the caller */
 static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req, struct rmq_buf *dlq_props)
 {
@@ -208,6 +220,8 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
 
     char err[RMQ_ERRLEN];
     char dlq[RMQ_MAX_TOPIC_LEN + 1];
+    if (broker_only_topic(topic))
+        return rmq_broker_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "Sending message to topic[%s] is forbidden.", topic);
     if (!batch && !strncmp(topic, RMQ_RETRY_PREFIX, strlen(RMQ_RETRY_PREFIX))) {
         int dead = retry_send_is_dead(b, c, req, names, topic, reconsume, dlq, &props, dlq_props);
         if (dead < 0)
