@@ -156,6 +156,13 @@ wait_for_messages() {
   assert_contains "code=1 "
   run "$TT" request "$UNIX" 41 --body 'not json'
   assert_contains "code=1 "
+  # one request may not name more than 4096 queues
+  { printf '{"consumerGroup":"gO","clientId":"c3","mqSet":['
+    seq 0 4096 | sed 's/.*/{"topic":"T","brokerName":"b","queueId":&}/' | paste -sd,
+    printf ']}'; } >"$T/big.json"
+  run "$TT" request "$UNIX" 41 --body-file "$T/big.json"
+  assert_contains "code=1 "
+  assert_contains "at most 4096"
 }
 
 @test "delay: clients cannot write the broker's own topics (a forged SCHEDULE_TOPIC_XXXX entry)" {

@@ -37,6 +37,12 @@ static bool read_body(struct rmq_conn *c, const struct rmq_cmd *req, struct lock
         json_decref(lb->root);
         return false;
     }
+    if (json_array_size(lb->mqs) > RMQ_LOCK_MAX_BATCH) {
+        rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "lock body: %zu queues, at most %d in one request",
+                              json_array_size(lb->mqs), RMQ_LOCK_MAX_BATCH);
+        json_decref(lb->root);
+        return false;
+    }
     return true;
 }
 

@@ -13,11 +13,18 @@
 #include <stdint.h>
 
 #define RMQ_LOCK_MAX_LIVE_MS 60000   /* rocketmq.broker.rebalance.lockMaxLiveTime */
+#define RMQ_LOCK_BUCKETS 4096
+/* Locks the table holds at most (a request naming ever new queues cannot grow it without
+ * bound); entries expired twice over are dropped as their buckets are walked. */
+#define RMQ_LOCK_MAX_ENTRIES 262144
+/* Queues one LOCK/UNLOCK_BATCH_MQ may name. */
+#define RMQ_LOCK_MAX_BATCH 4096
 
 struct rmq_lock;   /* one locked queue */
 
 struct rmq_locks {
-    struct rmq_lock *head;
+    struct rmq_lock *buckets[RMQ_LOCK_BUCKETS];   /* hashed on (group, topic, broker, queue) */
+    size_t count;
 };
 
 /* A message queue as lock bodies name it. */

@@ -7,6 +7,9 @@
 
 #include "broker/locks.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 static void first_client_wins_until_expiry(void **state)
 {
     struct rmq_locks l = {0};
@@ -40,11 +43,34 @@ static void only_the_holder_releases(void **state)
     rmq_locks_free(&l);
 }
 
+/* A flood of distinct queues stops at the cap; held locks still renew. */
+static void the_table_is_bounded(void **state)
+{
+    struct rmq_locks *l = calloc(1, sizeof *l);
+    char topic[16];
+    for (int i = 0; i < RMQ_LOCK_MAX_ENTRIES; i++) {
+        snprintf(topic, sizeof topic, "T%d", i / 65536);
+        struct rmq_lock_mq q = {topic, "b", i % 65536};
+        assert_true(rmq_locks_try(l, "g", &q, "c1", 1));
+    }
+    assert_int_equal(l->count, RMQ_LOCK_MAX_ENTRIES);
+    struct rmq_lock_mq extra = {"Other", "b", 0}, held = {"T0", "b", 7};
+    assert_false(rmq_locks_try(l, "g", &extra, "c1", 2));
+    assert_true(rmq_locks_try(l, "g", &held, "c1", 2));
+    rmq_locks_release(l, "g", &held, "c1");
+    assert_int_equal(l->count, RMQ_LOCK_MAX_ENTRIES - 1);
+    assert_true(rmq_locks_try(l, "g", &extra, "c1", 3));
+    rmq_locks_free(l);
+    assert_int_equal(l->count, 0);
+    free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_client_wins_until_expiry),
         cmocka_unit_test(only_the_holder_releases),
+        cmocka_unit_test(the_table_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
