@@ -31,15 +31,18 @@ void rmq_cl_drop_spare(struct rmq_commitlog *cl)
 
 struct rmq_mfile *rmq_cl_make_spare(struct rmq_commitlog *cl, char *err)
 {
-    struct rmq_mfile *f = atomic_load(&cl->spare);
-    if (f) {
-        rmq_mfile_ref(f);   /* only the loop thread takes it, and it keeps it alive */
-        return f;
-    }
+    /* busy before anything else (seq_cst, against the roll's rolling-then-busy): a roll
+     * can neither take the spare between our load and our reference, nor race a new one */
     atomic_store(&cl->spare_busy, 1);
     if (atomic_load(&cl->rolling)) {
         atomic_store(&cl->spare_busy, 0);
         return NULL;
+    }
+    struct rmq_mfile *f = atomic_load(&cl->spare);
+    if (f) {
+        rmq_mfile_ref(f);
+        atomic_store(&cl->spare_busy, 0);
+        return f;
     }
     /* the loop thread cannot roll until spare_busy is clear, so the limit holds still */
     pthread_mutex_lock(&cl->mq.lock);
