@@ -501,7 +501,7 @@ int rmq_index_make_spare(struct rmq_index *ix)
     /* when there is no file yet, or the newest is three quarters full */
     uint32_t count = atomic_load_explicit(&ix->newest_count, memory_order_relaxed);
     pthread_mutex_lock(&ix->mu);
-    bool want = ix->n == 0 || count >= ix->max / 4 * 3;
+    bool first = ix->n == 0, want = first || count >= ix->max / 4 * 3;
     pthread_mutex_unlock(&ix->mu);
     if (!want)
         return 0;
@@ -511,9 +511,12 @@ int rmq_index_make_spare(struct rmq_index *ix)
     if (rc < 0)
         return rc;
     /* the slot table and the first entries: page cache pages now, so that the owner's
-     * first writes only mark them dirty (MADV_POPULATE_READ: they stay clean until then) */
+     * first writes only mark them dirty (MADV_POPULATE_READ: they stay clean until then).
+     * Not for a store's first file, made at open: an idle broker need not hold 20 MiB of
+     * slots; its first writes fault single pages (MADV_RANDOM) */
     size_t head = rmq_index_entry_pos(ix->slots, 0) + (1 << 20);
-    madvise(f->map, head < f->len ? head : f->len, MADV_POPULATE_READ);
+    if (!first)
+        madvise(f->map, head < f->len ? head : f->len, MADV_POPULATE_READ);
     atomic_store(&ix->spare, f);
     return 1;
 }

@@ -211,8 +211,10 @@ int rmq_preparer_start(struct rmq_store *s, char *err)
 {
     pthread_mutex_init(&s->prep_lock, NULL);
     pthread_cond_init(&s->prep_cond, NULL);
-    /* get the first pages (and on an empty store the first segment) ready at once */
-    s->prep_asked = s->prep_want = s->cl.wrote + PREP_AHEAD;
+    /* make the files the first writes need (on an empty store the first segment and index
+     * file) at once, but populate pages only once writing starts (the first commit kicks):
+     * an idle broker keeps a small resident set */
+    s->prep_asked = s->prep_want = s->cl.wrote;
     s->prep_files = true;
     atomic_store(&s->zero_claim, NO_CLAIM);
     atomic_store(&s->cl_reserve, s->cl.wrote);
