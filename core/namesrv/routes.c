@@ -1,6 +1,11 @@
 /*
  * routes.c — the route table: brokers (a short list, searched linearly) and topics (a
  * sorted array, searched by bisection: registrations look every topic up).
+ *
+ * A registration may bring hundreds of thousands of topics, in any order (a Java broker's
+ * HashMap order), and a broker's removal may take as many away. Neither moves the array
+ * once per topic: new topics are collected, sorted and merged in once (O(n log n)), and
+ * removals compact the array in one pass (O(n)).
  */
 #include "namesrv/routes.h"
 
@@ -103,31 +108,55 @@ static void remove_topic_at(struct rmq_routes *rt, size_t i)
     rt->nt--;
 }
 
-/* Removes broker name's QueueData from topic i; true when the topic went away with it. */
-static bool remove_queue_data(struct rmq_routes *rt, size_t i, const char *broker)
+/* Removes broker name's QueueData from topic t (if it has one). */
+static void drop_queue(struct ns_topic *t, const char *broker)
 {
-    struct ns_topic *t = &rt->topics[i];
     for (size_t j = 0; j < t->nq; j++) {
         if (strcmp(t->q[j].broker_name, broker) == 0) {
             memmove(&t->q[j], &t->q[j + 1], (t->nq - j - 1) * sizeof *t->q);
             t->nq--;
-            break;
+            return;
         }
     }
-    if (t->nq == 0) {
+}
+
+/* Removes broker name's QueueData from topic i; true when the topic went away with it. */
+static bool remove_queue_data(struct rmq_routes *rt, size_t i, const char *broker)
+{
+    drop_queue(&rt->topics[i], broker);
+    if (rt->topics[i].nq == 0) {
         remove_topic_at(rt, i);
         return true;
     }
     return false;
 }
 
+/* Removes broker's QueueData from every topic (except those marked seen when skip_seen) in
+ * one pass that compacts the array: topics left without queue data are forgotten. */
+static void remove_queue_data_all(struct rmq_routes *rt, const char *broker, bool skip_seen)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < rt->nt; i++) {
+        struct ns_topic *t = &rt->topics[i];
+        if (!(skip_seen && t->seen)) {
+            drop_queue(t, broker);
+            if (t->nq == 0) {
+                free(t->q);
+                continue;
+            }
+        }
+        if (w != i)
+            rt->topics[w] = *t;
+        w++;
+    }
+    rt->nt = w;
+}
+
 /* The broker name has no address left: its queues leave every topic, then it goes. */
 static void remove_broker(struct rmq_routes *rt, struct ns_broker *b)
 {
     rmq_info("namesrv: broker '%s' of cluster '%s' has no address left: removing its routes", b->name, b->cluster);
-    for (size_t i = 0; i < rt->nt;)
-        if (!remove_queue_data(rt, i, b->name))
-            i++;
+    remove_queue_data_all(rt, b->name, false);
     free(b->addrs);
     size_t k = (size_t)(b - rt->brokers);
     memmove(&rt->brokers[k], &rt->brokers[k + 1], (rt->nb - k - 1) * sizeof *rt->brokers);
@@ -146,22 +175,11 @@ static void remove_addr(struct rmq_routes *rt, struct ns_broker *b, size_t j, co
 
 /* ------------------------------------------------------------------ registration */
 
-static void put_queue_data(struct rmq_routes *rt, const char *broker, const struct rmq_topic_conf *tc)
+static bool name_ok(const char *s, size_t max) { return s && *s && strlen(s) <= max; }
+
+/* Sets broker's QueueData in topic t from tc (adding it when t has none for broker). */
+static void set_queue_data(struct ns_topic *t, const char *broker, const struct rmq_topic_conf *tc)
 {
-    long i = find_topic(rt, tc->name);
-    if (i < 0) {
-        size_t at = (size_t)(-i - 1);
-        if (rt->nt == rt->capt) {
-            rt->capt = rt->capt ? rt->capt * 2 : 64;
-            rt->topics = grow(rt->topics, rt->capt, sizeof *rt->topics);
-        }
-        memmove(&rt->topics[at + 1], &rt->topics[at], (rt->nt - at) * sizeof *rt->topics);
-        rt->nt++;
-        memset(&rt->topics[at], 0, sizeof rt->topics[at]);
-        strcpy(rt->topics[at].name, tc->name);
-        i = (long)at;
-    }
-    struct ns_topic *t = &rt->topics[i];
     t->seen = true;
     struct rmq_queue_data *q = NULL;
     for (size_t j = 0; j < t->nq; j++)
@@ -180,7 +198,59 @@ static void put_queue_data(struct rmq_routes *rt, const char *broker, const stru
     q->topic_sys_flag = tc->topic_sys_flag;
 }
 
-static bool name_ok(const char *s, size_t max) { return s && *s && strlen(s) <= max; }
+/* By name, then by place in the body (the array's order), so the last of equals is found. */
+static int cmp_conf(const void *a, const void *b)
+{
+    const struct rmq_topic_conf *x = *(const struct rmq_topic_conf *const *)a;
+    const struct rmq_topic_conf *y = *(const struct rmq_topic_conf *const *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* Applies a master's topic table: known topics are updated in place; unknown ones are
+ * collected, sorted and merged into the array from its end, so nothing moves twice. A topic
+ * listed twice takes its last entry, as when each entry was applied in turn. */
+static void put_topics(struct rmq_routes *rt, const char *broker, const struct rmq_register_body *body)
+{
+    const struct rmq_topic_conf **fresh = grow(NULL, body->ntopics, sizeof *fresh);
+    size_t nf = 0;
+    for (size_t i = 0; i < body->ntopics; i++) {
+        const struct rmq_topic_conf *tc = &body->topics[i];
+        if (!name_ok(tc->name, RMQ_BODY_NAME_MAX))
+            continue;
+        long k = find_topic(rt, tc->name);
+        if (k >= 0)
+            set_queue_data(&rt->topics[k], broker, tc);
+        else
+            fresh[nf++] = tc;
+    }
+    qsort(fresh, nf, sizeof *fresh, cmp_conf);
+    size_t nu = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (i + 1 == nf || strcmp(fresh[i]->name, fresh[i + 1]->name) != 0)
+            fresh[nu++] = fresh[i];
+    if (rt->nt + nu > rt->capt) {
+        rt->capt = rt->capt ? rt->capt * 2 : 64;
+        if (rt->capt < rt->nt + nu)
+            rt->capt = rt->nt + nu;
+        rt->topics = grow(rt->topics, rt->capt, sizeof *rt->topics);
+    }
+    /* merge from the end: old topic i-1 or new topic j-1 goes to slot w-1 */
+    size_t i = rt->nt, j = nu, w = rt->nt + nu;
+    while (j > 0) {
+        struct ns_topic *t = &rt->topics[--w];
+        if (i > 0 && strcmp(rt->topics[i - 1].name, fresh[j - 1]->name) > 0) {
+            *t = rt->topics[--i];
+        } else {
+            const struct rmq_topic_conf *tc = fresh[--j];
+            memset(t, 0, sizeof *t);
+            strcpy(t->name, tc->name);
+            set_queue_data(t, broker, tc);
+        }
+    }
+    rt->nt += nu;
+    free(fresh);
+}
 
 int rmq_routes_register(struct rmq_routes *rt, const struct rmq_broker_reg *reg,
                         const struct rmq_register_body *body, bool delete_absent, char *master,
@@ -242,13 +312,9 @@ int rmq_routes_register(struct rmq_routes *rt, const struct rmq_broker_reg *reg,
     if (reg->id == 0 && body) {
         for (size_t i = 0; i < rt->nt; i++)
             rt->topics[i].seen = false;
-        for (size_t i = 0; i < body->ntopics; i++)
-            if (name_ok(body->topics[i].name, RMQ_BODY_NAME_MAX))
-                put_queue_data(rt, b->name, &body->topics[i]);
+        put_topics(rt, b->name, body);
         if (delete_absent)
-            for (size_t i = 0; i < rt->nt;)
-                if (rt->topics[i].seen || !remove_queue_data(rt, i, reg->name))
-                    i++;
+            remove_queue_data_all(rt, reg->name, true);
     }
     if (reg->id != 0 && b->addrs[0].id == 0) {
         snprintf(master, RMQ_BODY_ADDR_MAX + 1, "%s", b->addrs[0].addr);

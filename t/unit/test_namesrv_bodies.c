@@ -334,6 +334,109 @@ static void routes_slaves_and_deletes(void **state)
     rmq_routes_free(rt);
 }
 
+/* A body listing "t%06d" for from <= i < to step `step`, highest first (the order that made
+ * every insertion move the whole array), with i % 7 + 1 + extra read queues. */
+static struct rmq_register_body body_range(int from, int to, int step, int extra)
+{
+    struct rmq_register_body rb = {0};
+    rb.topics = calloc((size_t)((to - from) / step + 4), sizeof *rb.topics);   /* room for 3 more */
+    for (int i = to - 1; i >= from; i--) {
+        if ((i - from) % step)
+            continue;
+        char name[16];
+        snprintf(name, sizeof name, "t%06d", i);
+        struct rmq_topic_conf *tc = &rb.topics[rb.ntopics++];
+        rmq_topic_conf_init(tc, name);
+        tc->read_queue_nums = tc->write_queue_nums = i % 7 + 1 + extra;
+    }
+    return rb;
+}
+
+static void reg_body(struct rmq_routes *rt, const char *name, uint64_t conn, struct rmq_register_body *rb,
+                     bool delete_absent)
+{
+    struct rmq_broker_reg r = {.cluster = "C", .name = name, .addr = name, .id = 0, .conn_id = conn, .now_ms = 1};
+    char m[RMQ_BODY_ADDR_MAX + 1], mh[RMQ_BODY_ADDR_MAX + 1], err[RMQ_ERRLEN];
+    assert_int_equal(rmq_routes_register(rt, &r, rb, delete_absent, m, mh, err), 0);
+    rmq_register_body_free(rb);
+}
+
+/* The table holds exactly the topics i < end for which want(i) is nonzero, sorted, each with
+ * the read queues of broker-a (want bit 1: i % 7 + 1 + a_extra) and broker-b (bit 2: i % 7 + 9). */
+static void expect_table(const struct rmq_routes *rt, int end, int (*want)(int), int a_extra)
+{
+    const char **names;
+    size_t n, k = 0;
+    rmq_routes_topic_names(rt, NULL, &names, &n);
+    for (int i = 0; i < end; i++) {
+        int w = want(i);
+        if (!w)
+            continue;
+        char name[16];
+        snprintf(name, sizeof name, "t%06d", i);
+        assert_true(k < n);
+        assert_string_equal(names[k++], name);
+        struct rmq_topic_route r;
+        assert_int_equal(rmq_routes_topic(rt, name, &r), 0);
+        assert_int_equal(r.nqueues, (w & 1) + (w >> 1));
+        for (size_t j = 0; j < r.nqueues; j++) {
+            bool a = strcmp(r.queues[j].broker_name, "broker-a") == 0;
+            assert_true(a ? (w & 1) : (w & 2) && strcmp(r.queues[j].broker_name, "broker-b") == 0);
+            assert_int_equal(r.queues[j].read_queue_nums, i % 7 + 1 + (a ? a_extra : 8));
+        }
+        rmq_topic_route_free(&r);
+    }
+    assert_int_equal(k, n);
+    assert_int_equal(rmq_routes_topic_count(rt), n);
+    free(names);
+}
+
+/* broker-b: every third topic below 60000; broker-a: every topic below 50000, or after
+ * its full registration with delete_absent only the even ones. */
+static int b_only(int i) { return i % 3 == 0 ? 2 : 0; }
+static int a_and_b(int i) { return (i < 50000) | b_only(i); }
+static int even_a_and_b(int i) { return (i < 50000 && i % 2 == 0) | b_only(i); }
+static int even_a(int i) { return i < 50000 && i % 2 == 0; }
+
+static void routes_many_topics_in_descending_order(void **state)
+{
+    struct rmq_routes *rt = rmq_routes_new();
+    struct rmq_register_body rb = body_range(0, 60000, 3, 8);
+    reg_body(rt, "broker-b", 2, &rb, false);
+    expect_table(rt, 60000, b_only, 0);
+    /* 50,000 topics, a third of them known already, merged into the table */
+    rb = body_range(0, 50000, 1, 0);
+    reg_body(rt, "broker-a", 1, &rb, false);
+    expect_table(rt, 60000, a_and_b, 0);
+    /* a topic listed twice takes its last entry, whether it is known or new */
+    rb = body_range(0, 50000, 1, 100);
+    rb.topics[rb.ntopics - 1].read_queue_nums = 55;     /* t000000, listed again below */
+    rb.topics[rb.ntopics] = rb.topics[rb.ntopics - 1];
+    rb.topics[rb.ntopics++].read_queue_nums = 101;      /* 0 % 7 + 1 + 100 */
+    rmq_topic_conf_init(&rb.topics[rb.ntopics], "t999999");
+    rb.topics[rb.ntopics++].read_queue_nums = 5;
+    rmq_topic_conf_init(&rb.topics[rb.ntopics], "t999999");
+    rb.topics[rb.ntopics++].read_queue_nums = 6;
+    reg_body(rt, "broker-a", 1, &rb, false);
+    struct rmq_topic_route r;
+    assert_int_equal(rmq_routes_topic(rt, "t999999", &r), 0);
+    assert_int_equal(r.nqueues, 1);
+    assert_int_equal(r.queues[0].read_queue_nums, 6);
+    rmq_topic_route_free(&r);
+    assert_int_equal(rmq_routes_delete_topic(rt, "t999999", NULL), 1);
+    expect_table(rt, 60000, a_and_b, 100);
+    /* a full registration with delete_absent: the odd topics leave broker-a */
+    rb = body_range(0, 50000, 2, 0);
+    reg_body(rt, "broker-a", 1, &rb, true);
+    expect_table(rt, 60000, even_a_and_b, 0);
+    /* broker-b's connection closes: its queues go, and the topics only it had */
+    assert_int_equal(rmq_routes_drop_conn(rt, 2), 1);
+    expect_table(rt, 60000, even_a, 0);
+    assert_int_equal(rmq_routes_drop_conn(rt, 1), 1);
+    assert_int_equal(rmq_routes_topic_count(rt), 0);
+    rmq_routes_free(rt);
+}
+
 int main(void)
 {
     rmq_log_level = RMQ_LOG_ERROR;
@@ -346,6 +449,7 @@ int main(void)
         cmocka_unit_test(register_body_round_trip),
         cmocka_unit_test(routes_two_brokers_and_liveness),
         cmocka_unit_test(routes_slaves_and_deletes),
+        cmocka_unit_test(routes_many_topics_in_descending_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
