@@ -355,7 +355,7 @@ int rmq_consumer_commit(struct rmq_consumer *c, char *err)
             if (needs_commit(c->q[i]))
                 send_commit(c->q[i]), any = true;
         while (c->commits_flying > 0)
-            ev_run(c->loop, EVRUN_ONCE);
+            rmq_rpc_run_once(c->loop);
         if (!any || c->commit_rc)
             break;
     }
@@ -527,7 +527,7 @@ int rmq_consumer_release(struct rmq_consumer *c, const struct rmq_mq *mq, char *
     if (c->o.local_offsets)
         return 0;
     while (q->committing)   /* a periodic commit in flight: let it land first */
-        ev_run(c->loop, EVRUN_ONCE);
+        rmq_rpc_run_once(c->loop);
     if (q->acked < 0 || q->acked == q->committed)
         return 0;
     bool was_in_commit = c->in_commit;
@@ -536,7 +536,7 @@ int rmq_consumer_release(struct rmq_consumer *c, const struct rmq_mq *mq, char *
     c->commit_rc = 0;
     send_commit(q);
     while (q->committing)
-        ev_run(c->loop, EVRUN_ONCE);
+        rmq_rpc_run_once(c->loop);
     int rc = c->commit_rc;
     if (rc)
         rmq_seterr(err, rc, "%s", c->commit_err);

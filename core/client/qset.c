@@ -33,6 +33,10 @@ struct rmq_qset {
     size_t n;
     struct qbroker *brokers;
     size_t nb;
+    /* rpcs of brokers that moved: retired, freed outside waits (a waiting call or its
+     * caller may hold one; rpc.h rmq_rpc_waiting) */
+    struct rmq_rpc **retired;
+    size_t nretired;
     bool from_default;
     /* refresh */
     bool watching;
@@ -63,6 +67,28 @@ struct rmq_qset *rmq_qset_new_ns(struct rmq_ns *ns, const char *topic, enum rmq_
     return qs;
 }
 
+/* Takes rpc out of use: its pending calls fail with RMQ_ECLOSED now, and it is freed by
+ * free_retired. This may run inside a wait on that very rpc (a route refresh from a
+ * nested loop), so it must not be freed here. */
+static void retire(struct rmq_qset *qs, struct rmq_rpc *rpc, const char *why)
+{
+    struct rmq_rpc **v = realloc(qs->retired, (qs->nretired + 1) * sizeof *v);
+    if (!v)
+        rmq_panic("out of memory");
+    qs->retired = v;
+    qs->retired[qs->nretired++] = rpc;
+    rmq_rpc_retire(rpc, why);
+}
+
+static void free_retired(struct rmq_qset *qs)
+{
+    for (size_t i = 0; i < qs->nretired; i++)
+        rmq_rpc_free(qs->retired[i]);
+    free(qs->retired);
+    qs->retired = NULL;
+    qs->nretired = 0;
+}
+
 /* The broker entry called name with master addr (made, or its rpc replaced when the
  * address changed). */
 static void set_broker(struct rmq_qset *qs, const char *name, const char *addr_text, const struct rmq_addr *addr)
@@ -73,6 +99,7 @@ static void set_broker(struct rmq_qset *qs, const char *name, const char *addr_t
             b = &qs->brokers[i];
     if (b && strcmp(b->addr, addr_text) == 0)
         return;
+    struct rmq_rpc *old = b ? b->rpc : NULL;
     if (!b) {
         qs->brokers = realloc(qs->brokers, (qs->nb + 1) * sizeof *qs->brokers);
         if (!qs->brokers)
@@ -82,14 +109,16 @@ static void set_broker(struct rmq_qset *qs, const char *name, const char *addr_t
         snprintf(b->name, sizeof b->name, "%s", name);
     } else {
         rmq_info("broker %s moved from %s to %s", name, b->addr, addr_text);
-        struct rmq_rpc *old = b->rpc;
-        b->rpc = NULL;
-        rmq_rpc_free(old);   /* its pending calls fail with RMQ_ECLOSED now */
     }
     snprintf(b->addr, sizeof b->addr, "%s", addr_text);
     b->rpc = rmq_rpc_new(qs->loop, addr);
     if (qs->on_request)
         rmq_rpc_on_request(b->rpc, qs->on_request, qs->request_arg);
+    if (old) {   /* last: the callbacks of its failing calls find the new rpc by name */
+        char why[RMQ_ERRLEN];
+        snprintf(why, sizeof why, "broker %s moved to %s", name, addr_text);
+        retire(qs, old, why);
+    }
 }
 
 void rmq_qset_on_request(struct rmq_qset *qs, rmq_rpc_request_fn fn, void *arg)
@@ -119,6 +148,7 @@ void rmq_qset_free(struct rmq_qset *qs)
     rmq_ns_op_cancel(&qs->op);
     for (size_t i = 0; i < qs->nb; i++)
         rmq_rpc_free(qs->brokers[i].rpc);
+    free_retired(qs);
     free(qs->brokers);
     free(qs->mqs);
     free(qs->topic);
@@ -324,6 +354,8 @@ static void on_route(void *arg, int rc, const struct rmq_topic_route *r, const c
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct rmq_qset *qs = w->data;
+    if (!rmq_rpc_waiting())   /* else nobody can say who holds them: a later tick */
+        free_retired(qs);
     qs->last_us = rmq_mono_us();
     if (!rmq_ns_route_async(qs->ns, qs->topic, &qs->op, on_route, qs))
         arm(qs, qs->refresh_ms);

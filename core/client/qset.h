@@ -18,10 +18,11 @@
  *     nothing is refreshed.
  *
  * Queues are {broker name, queue id} (route.h struct rmq_mq), sorted in Java's MessageQueue
- * order; rmq_qset_rpc() gives the connection to a broker name's master. An rpc stays valid
- * until the broker's master address changes in a refresh (then the old one is freed, its
- * calls fail with RMQ_ECLOSED) or the set is freed: look it up by name for each call
- * rather than keeping the pointer.
+ * order; rmq_qset_rpc() gives the connection to a broker name's master. When a refresh
+ * sees the broker's master at a new address the old rpc is retired (rpc.h): its calls fail
+ * with RMQ_ECLOSED, later ones fail at once, and it stays valid — a refresh may run inside
+ * a wait on it — until a refresh tick that runs outside any wait, or the set is freed.
+ * Look the rpc up by name for each call rather than keeping the pointer.
  *
  * Errors from rmq_qset_load name the failing step (DESIGN §4): "no name server reachable
  * (tried …)", "topic 'X' unknown to the name servers (…)", "topic 'X' has no writable

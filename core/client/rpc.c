@@ -24,11 +24,26 @@ struct rmq_rpc {
     struct rmq_buf out;         /* scratch for encoding a request */
     rmq_rpc_request_fn on_request;
     void *request_arg;
+    /* retired (rmq_rpc_retire): closed for good, calls fail at once with why */
+    bool retired;
+    char retired_why[RMQ_ERRLEN];
     /* connect_wait state */
     bool connect_done;
     int connect_status;
     char connect_why[RMQ_ERRLEN];
 };
+
+/* Waits running the loop on this thread (rmq_rpc_waiting). */
+static _Thread_local int waiting;
+
+bool rmq_rpc_waiting(void) { return waiting > 0; }
+
+void rmq_rpc_run_once(struct ev_loop *loop)
+{
+    waiting++;
+    ev_run(loop, EVRUN_ONCE);
+    waiting--;
+}
 
 int rmq_frame_opaque(const uint8_t *f, size_t len, int32_t *opaque, bool *is_response)
 {
@@ -131,6 +146,15 @@ void rmq_rpc_free(struct rmq_rpc *r)
     free(r);
 }
 
+void rmq_rpc_retire(struct rmq_rpc *r, const char *why)
+{
+    if (r->retired)
+        return;
+    r->retired = true;
+    snprintf(r->retired_why, sizeof r->retired_why, "%s", why ? why : "closed for good");
+    rmq_client_close(r->cl);   /* pending calls fail with RMQ_ECLOSED; r stays valid */
+}
+
 struct ev_loop *rmq_rpc_loop(const struct rmq_rpc *r) { return r->loop; }
 const char *rmq_rpc_peer(const struct rmq_rpc *r) { return r->peer; }
 size_t rmq_rpc_pending(const struct rmq_rpc *r) { return rmq_client_pending(r->cl); }
@@ -138,6 +162,8 @@ size_t rmq_rpc_pending(const struct rmq_rpc *r) { return rmq_client_pending(r->c
 /* Starts a connect when idle. 0 or the error that kept it from starting. */
 static int ensure_connect(struct rmq_rpc *r, char *err)
 {
+    if (r->retired)
+        return rmq_seterr(err, RMQ_ECLOSED, "connection to %s closed: %s", r->peer, r->retired_why);
     if (rmq_client_is_open(r->cl) || rmq_client_is_connecting(r->cl))
         return 0;
     char why[RMQ_ERRLEN] = "";
@@ -158,7 +184,7 @@ int rmq_rpc_connect_wait(struct rmq_rpc *r, char *err)
     if (rc)
         return rc;
     while (!r->connect_done)
-        ev_run(r->loop, EVRUN_ONCE);
+        rmq_rpc_run_once(r->loop);
     if (r->connect_status && r->connect_why[0])
         return rmq_seterr(err, r->connect_status, "%s", r->connect_why);
     if (r->connect_status)
@@ -264,12 +290,16 @@ int rmq_rpc_call_wait(struct rmq_rpc *r, struct rmq_cmd *req, int64_t timeout_ms
                             timeout_ms > 0 ? timeout_ms : RMQ_RPC_TIMEOUT_MS, on_wait_reply, &w);
     if (rc)
         return rmq_seterr(err, rc, "cannot send to %s: %s", r->peer, rmq_strerror(rc));
+    /* the loop may run anything: r is only read again when the reply is there (an owner
+     * that replaces r meanwhile retires it, and frees it only outside waits) */
+    char peer[sizeof r->peer];
+    memcpy(peer, r->peer, sizeof peer);
     while (!w.done)
-        ev_run(r->loop, EVRUN_ONCE);
+        rmq_rpc_run_once(r->loop);
     if (w.status) {
         rmq_rpc_reply_free(rep);
         const char *name = rmq_request_name(req->code);
-        return rmq_seterr(err, w.status, "%s to %s: %s", name ? name : "request", r->peer, w.why);
+        return rmq_seterr(err, w.status, "%s to %s: %s", name ? name : "request", peer, w.why);
     }
     return 0;
 }

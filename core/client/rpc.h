@@ -70,8 +70,23 @@ int rmq_frame_opaque(const uint8_t *frame, size_t len, int32_t *opaque, bool *is
 /* A new rpc to address a on loop, idle (no connection yet). The address is copied. */
 struct rmq_rpc *rmq_rpc_new(struct ev_loop *loop, const struct rmq_addr *a);
 /* Closes the connection (pending calls fail with RMQ_ECLOSED, their callbacks run) and
- * frees. NULL is fine. */
+ * frees. NULL is fine. Not while a wait (rmq_rpc_call_wait, rmq_rpc_connect_wait) may run
+ * on r or a caller up the stack may still hold r: an owner that replaces an rpc from a
+ * callback or timer retires it instead, and frees it later when !rmq_rpc_waiting(). */
 void rmq_rpc_free(struct rmq_rpc *r);
+
+/* Closes the connection for good (pending calls fail with RMQ_ECLOSED now, their callbacks
+ * run; later calls fail at once with RMQ_ECLOSED and "connection to X closed: why"), and
+ * keeps r valid until rmq_rpc_free. */
+void rmq_rpc_retire(struct rmq_rpc *r, const char *why);
+
+/* True while a wait runs the loop on this thread (rmq_rpc_call_wait, rmq_rpc_connect_wait,
+ * rmq_rpc_run_once): some caller up the stack may hold an rpc pointer across it, so no rpc
+ * may be freed now. False in a callback run from the top-level loop. */
+bool rmq_rpc_waiting(void);
+/* One iteration of the loop (ev_run EVRUN_ONCE) counted as a wait, for code that waits for
+ * its own callbacks by running the loop. */
+void rmq_rpc_run_once(struct ev_loop *loop);
 
 /* Handles requests from the server. Without a handler (or fn NULL) they are dropped, and
  * answered REQUEST_CODE_NOT_SUPPORTED unless oneway. */
