@@ -64,3 +64,28 @@ json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$2"; }
   run "$RMQ" admin msg key T K -t T
   assert_status 2
 }
+
+@test "admin msg key through the name servers: every broker of the topic is asked" {
+  start_namesrv
+  start_named_broker broker-a "namesrvAddr=$NSADDR"
+  start_named_broker broker-b "namesrvAddr=$NSADDR"
+  "$RMQ" topic create TopicK -n "$NSADDR" -r 2 -w 2 >/dev/null
+  for _ in $(seq 50); do
+    [ "$("$RMQ" topic route TopicK -n "$NSADDR" 2>/dev/null | grep -c RW-)" -eq 2 ] && break
+    sleep 0.1
+  done
+  # 8 messages with one key over 4 queues of two brokers: both brokers hold some
+  run "$RMQ" produce -n "$NSADDR" --key shared --json TopicK 1 2 3 4 5 6 7 8
+  assert_status 0
+  [ "$(grep -o '"brokerName":"broker-[ab]"' <<<"$output" | sort -u | wc -l)" -eq 2 ]
+  run "$RMQ" admin msg key TopicK shared -n "$NSADDR" --json
+  assert_status 0
+  [ "$(grep -c '"keys":"shared"' <<<"$output")" -eq 8 ]
+  id=$(grep -o '"msgId":"[0-9A-F]*"' <<<"$output" | head -1 | cut -d'"' -f4)
+  run "$RMQ" admin msg id "$id" -t TopicK -n "$NSADDR"
+  assert_status 0
+  assert_contains "MsgID:               $id"
+  run "$RMQ" admin msg key TopicK nothing -n "$NSADDR"
+  assert_status 1
+  assert_contains "no such message"
+}
