@@ -102,6 +102,29 @@ static void on_delay(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* Delivers the records of a FOUND reply; false when the consumer stopped meanwhile. */
+int rmq_consumed_fill(struct rmq_consumed *d, const struct rmq_msg *m, char *offid, size_t max_body,
+                      struct rmq_buf *scratch, char *err)
+{
+    *d = (struct rmq_consumed){.m = m, .body = m->body, .body_len = m->body_len, .topic = m->topic,
+                                .topic_len = m->topic_len};
+    d->tags = rmq_props_get(m->props, m->props_len, RMQ_PROP_TAGS, &d->tags_len);
+    d->keys = rmq_props_get(m->props, m->props_len, RMQ_PROP_KEYS, &d->keys_len);
+    d->msg_id = rmq_props_get(m->props, m->props_len, RMQ_PROP_UNIQ_KEY, &d->msg_id_len);
+    if (!d->msg_id) {
+        d->msg_id_len = (size_t)rmq_msg_offset_id(offid, &m->store_host, m->phys_offset);
+        d->msg_id = offid;
+    }
+    if (!(m->sys_flag & RMQ_SYSFLAG_COMPRESSED))
+        return 0;
+    rmq_buf_reset(scratch);
+    int rc = rmq_body_decompress(m->sys_flag, m->body, m->body_len, max_body, scratch, err);
+    if (rc)
+        return rc;
+    d->body = scratch->data ? scratch->data : (const uint8_t *)"";
+    d->body_len = scratch->len;
+    return 0;
+}
+
 static bool deliver(struct queue *q, const uint8_t *p, size_t n)
 {
     struct rmq_consumer *c = q->c;
@@ -118,31 +141,20 @@ static bool deliver(struct queue *q, const uint8_t *p, size_t n)
         n -= (size_t)size;
         if (m.queue_offset < q->next)
             continue;   /* already delivered (cannot happen with one pull per queue) */
-        struct rmq_consumed d = {.m = &m, .body = m.body, .body_len = m.body_len, .broker = q->mq.broker};
-        d.topic = m.topic;
-        d.topic_len = m.topic_len;
+        size_t tags_len;
+        const char *tags = rmq_props_get(m.props, m.props_len, RMQ_PROP_TAGS, &tags_len);
+        if (!rmq_tag_filter_match(&c->filter, tags, tags_len))
+            continue;   /* the broker filters by tag hash only */
+        struct rmq_consumed d;
+        int rc = rmq_consumed_fill(&d, &m, offid, c->o.max_body, &c->scratch, err);
+        if (rc) {
+            fatal(c, rc, "message at %s queue %d on %s offset %lld: %s", c->topic, q->mq.qid, q->mq.broker,
+                  (long long)m.queue_offset, err);
+            return false;
+        }
+        d.broker = q->mq.broker;
         if (c->o.restore_topic)
             d.topic = rmq_origin_topic(&m, &d.topic_len);
-        d.tags = rmq_props_get(m.props, m.props_len, RMQ_PROP_TAGS, &d.tags_len);
-        if (!rmq_tag_filter_match(&c->filter, d.tags, d.tags_len))
-            continue;   /* the broker filters by tag hash only */
-        d.keys = rmq_props_get(m.props, m.props_len, RMQ_PROP_KEYS, &d.keys_len);
-        d.msg_id = rmq_props_get(m.props, m.props_len, RMQ_PROP_UNIQ_KEY, &d.msg_id_len);
-        if (!d.msg_id) {
-            d.msg_id_len = (size_t)rmq_msg_offset_id(offid, &m.store_host, m.phys_offset);
-            d.msg_id = offid;
-        }
-        if (m.sys_flag & RMQ_SYSFLAG_COMPRESSED) {
-            rmq_buf_reset(&c->scratch);
-            int rc = rmq_body_decompress(m.sys_flag, m.body, m.body_len, c->o.max_body, &c->scratch, err);
-            if (rc) {
-                fatal(c, rc, "message at %s queue %d on %s offset %lld: %s", c->topic, q->mq.qid, q->mq.broker,
-                      (long long)m.queue_offset, err);
-                return false;
-            }
-            d.body = c->scratch.data ? c->scratch.data : (const uint8_t *)"";
-            d.body_len = c->scratch.len;
-        }
         if (c->o.on_message(c->o.arg, q->qi, &d) != 0)
             rmq_consumer_stop(c);
         if (c->stopped)

@@ -69,6 +69,12 @@ struct rmq_consumed {
     size_t topic_len;
 };
 
+/* Fills d from the decoded record m as a consumer hands it out: tags, keys, message id
+ * (UNIQ_KEY, else the offset id written into offid[64]) and the body, decompressed into
+ * scratch when the record is compressed. 0 or an error with err. */
+int rmq_consumed_fill(struct rmq_consumed *d, const struct rmq_msg *m, char *offid, size_t max_body,
+                      struct rmq_buf *scratch, char *err);
+
 /* Where a queue starts (rmq_consumer_seek). */
 enum rmq_from {
     RMQ_FROM_COMMITTED,   /* the group's committed offset; the first message when none */

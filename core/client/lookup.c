@@ -3,7 +3,6 @@
  */
 #include "client/lookup.h"
 #include "client/admin.h"
-#include "client/compress.h"
 
 #include "proto/codes.h"
 #include "util/bytes.h"
@@ -63,26 +62,4 @@ int rmq_lookup_key(struct rmq_rpc *r, const char *topic, const char *key, bool u
     if (uniq)
         rmq_cmd_set_ext(&req, "_UNIQUE_KEY_QUERY", "true");
     return rmq_admin_call(r, &req, rep, err);
-}
-
-int rmq_consumed_fill(struct rmq_consumed *d, const struct rmq_msg *m, char *offid, size_t max_body,
-                      struct rmq_buf *scratch, char *err)
-{
-    *d = (struct rmq_consumed){.m = m, .body = m->body, .body_len = m->body_len};
-    d->tags = rmq_props_get(m->props, m->props_len, RMQ_PROP_TAGS, &d->tags_len);
-    d->keys = rmq_props_get(m->props, m->props_len, RMQ_PROP_KEYS, &d->keys_len);
-    d->msg_id = rmq_props_get(m->props, m->props_len, RMQ_PROP_UNIQ_KEY, &d->msg_id_len);
-    if (!d->msg_id) {
-        d->msg_id_len = (size_t)rmq_msg_offset_id(offid, &m->store_host, m->phys_offset);
-        d->msg_id = offid;
-    }
-    if (!(m->sys_flag & RMQ_SYSFLAG_COMPRESSED))
-        return 0;
-    rmq_buf_reset(scratch);
-    int rc = rmq_body_decompress(m->sys_flag, m->body, m->body_len, max_body, scratch, err);
-    if (rc)
-        return rc;
-    d->body = scratch->data ? scratch->data : (const uint8_t *)"";
-    d->body_len = scratch->len;
-    return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * lookup.h — finding stored messages again (PROTOCOL §2.10, §5.1): by offset message id
  * (which names the broker and the commit-log offset), by key or by UNIQ_KEY through a
- * broker's index; and turning a found record into a struct rmq_consumed for printing.
+ * broker's index (rmq_consumed_fill in consumer.h turns a found record into what tools print).
  * Results follow admin.h: 0, a negative transport code, or the broker's response code.
  */
 #ifndef RMQ_CLIENT_LOOKUP_H
@@ -26,11 +26,5 @@ int rmq_lookup_offset(struct rmq_rpc *r, int64_t phys, struct rmq_rpc_reply *rep
  * key, concatenated in rep->cmd.body. RMQ_RESP_QUERY_NOT_FOUND when there are none. */
 int rmq_lookup_key(struct rmq_rpc *r, const char *topic, const char *key, bool uniq, int max,
                    struct rmq_rpc_reply *rep, char *err);
-
-/* Fills d from the decoded record m as a consumer hands it out: tags, keys, message id
- * (UNIQ_KEY, else the offset id written into offid[64]) and the body, decompressed into
- * scratch when the record is compressed. 0 or an error with err. */
-int rmq_consumed_fill(struct rmq_consumed *d, const struct rmq_msg *m, char *offid, size_t max_body,
-                      struct rmq_buf *scratch, char *err);
 
 #endif
