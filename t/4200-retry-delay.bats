@@ -18,23 +18,6 @@ phys_of() {
   echo $((16#${id:16}))
 }
 
-# wait_for_messages GROUP TOPIC N: up to 8 s for N messages (in $T/got.json, as JSON lines)
-wait_for_messages() {
-  local got=0
-  : >"$T/got.json"
-  for _ in $(seq 80); do
-    "$RMQ" consume -b "$UNIX" -g "$1" --exit-at-end --json "$2" >>"$T/got.json"
-    got=$(wc -l <"$T/got.json")
-    [ "$got" -ge "$3" ] && return 0
-    sleep 0.1
-  done
-  echo "only $got of $3 messages in $2" >&2
-  "$RMQ" topic status SCHEDULE_TOPIC_XXXX -b "$UNIX" >&2
-  "$RMQ" topic status "$2" -b "$UNIX" >&2
-  cat "$T/broker.log" >&2
-  return 1
-}
-
 @test "delay: a DELAY message waits in SCHEDULE_TOPIC_XXXX, then reaches its topic" {
   start_broker "$LEVELS"
   run "$RMQ" topic create TopicD -b "$UNIX" -r 1 -w 1

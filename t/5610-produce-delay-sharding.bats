@@ -7,20 +7,6 @@ load test_helper
 # level 1 waits 3 s, level 18 (the last) 1 s, the others an hour
 LEVELS="messageDelayLevel=3s$(printf ' 1h%.0s' $(seq 16)) 1s"
 
-# wait_for_messages GROUP TOPIC N: up to 10 s for N messages (in $T/got.json, as JSON lines)
-wait_for_messages() {
-  local got=0
-  : >"$T/got.json"
-  for _ in $(seq 100); do
-    "$RMQ" consume -b "$UNIX" -g "$1" --exit-at-end --json "$2" >>"$T/got.json"
-    got=$(wc -l <"$T/got.json")
-    [ "$got" -ge "$3" ] && return 0
-    sleep 0.1
-  done
-  echo "only $got of $3 messages in $2" >&2
-  return 1
-}
-
 # json_int KEY LINE: an integer field of a JSON line
 json_int() { sed -n "s/.*\"$1\":\(-\{0,1\}[0-9]*\).*/\1/p" <<<"$2"; }
 

@@ -143,3 +143,22 @@ start_named_broker() {
     esac
   done
 }
+
+# wait_for_messages GROUP TOPIC N: consumes TOPIC as GROUP (-e, JSON lines into $T/got.json,
+# which starts empty) until N messages came, for up to 10 s; on failure says what the queues
+# hold and shows the broker's log. Uses $UNIX (start_broker).
+wait_for_messages() {
+  local got=0
+  : >"$T/got.json"
+  for _ in $(seq 100); do
+    "$RMQ" consume -b "$UNIX" -g "$1" --exit-at-end --json "$2" >>"$T/got.json"
+    got=$(wc -l <"$T/got.json")
+    [ "$got" -ge "$3" ] && return 0
+    sleep 0.1
+  done
+  echo "only $got of $3 messages in $2" >&2
+  "$RMQ" topic status SCHEDULE_TOPIC_XXXX -b "$UNIX" >&2
+  "$RMQ" topic status "$2" -b "$UNIX" >&2
+  cat "$T/broker.log" >&2
+  return 1
+}
