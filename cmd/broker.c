@@ -28,11 +28,6 @@ static const char usage[] =
     "\n"
     "SIGTERM or SIGINT (or `rmq shutdown broker`) stops it cleanly.\n";
 
-static void report(void *arg, enum rmq_conf_level level, const char *text)
-{
-    fprintf(stderr, "rmq broker: %s%s\n", level == RMQ_CONF_ERROR ? "" : "warning: ", text);
-}
-
 int cmd_broker(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -65,7 +60,7 @@ int cmd_broker(int argc, char **argv)
     char err[RMQ_ERRLEN];
     if (rmq_conf_init(&conf, RMQ_DAEMON_BROKER) < 0)
         return cmd_fail("broker", "out of memory");
-    rmq_conf_set_reporter(&conf, report, NULL);
+    rmq_conf_set_reporter(&conf, cmd_conf_report, "broker");
     int rc = file ? rmq_conf_load(&conf, file, err) : 0;
     if (rc == 0 && namesrv)
         rc = rmq_conf_set(&conf, "namesrvAddr", namesrv, err);

@@ -19,6 +19,7 @@
 #define RMQ_CMD_H
 
 #include "client/nsclient.h"
+#include "conf/conf.h"
 #include "client/qset.h"
 
 #include <stdbool.h>
@@ -52,6 +53,9 @@ int cmd_usage_error(const char *usage, const char *cmd, const char *fmt, ...)
 int cmd_parse_long(const char *s, long min, long max, long *out);
 /* True when argv holds -h or --help before any "--". */
 int cmd_wants_help(int argc, char **argv);
+/* A configuration reporter (conf.h) for daemons: "rmq CMD: [warning: ]text" on stderr,
+ * arg being the command name. */
+void cmd_conf_report(void *arg, enum rmq_conf_level level, const char *text);
 /* Flush stdout at exit; a write error other than EPIPE turns exit 0 into 1. */
 int cmd_finish_stdout(int rc, const char *cmd);
 

@@ -25,11 +25,6 @@ static const char usage[] =
     "\n"
     "SIGTERM or SIGINT (or `rmq shutdown namesrv`) stops it.\n";
 
-static void report(void *arg, enum rmq_conf_level level, const char *text)
-{
-    fprintf(stderr, "rmq namesrv: %s%s\n", level == RMQ_CONF_ERROR ? "" : "warning: ", text);
-}
-
 int cmd_namesrv(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -60,7 +55,7 @@ int cmd_namesrv(int argc, char **argv)
     char err[RMQ_ERRLEN];
     if (rmq_conf_init(&conf, RMQ_DAEMON_NAMESRV) < 0)
         return cmd_fail("namesrv", "out of memory");
-    rmq_conf_set_reporter(&conf, report, NULL);
+    rmq_conf_set_reporter(&conf, cmd_conf_report, "namesrv");
     int rc = file ? rmq_conf_load(&conf, file, err) : 0;
     for (int i = 0; rc == 0 && i < nsets; i++) {
         char key[256];

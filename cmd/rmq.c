@@ -3,6 +3,8 @@
  */
 #include "cmd.h"
 
+#include "conf/conf.h"
+
 #include "util/log.h"
 
 #include <errno.h>
@@ -50,6 +52,11 @@ static void say(const char *cmd, const char *fmt, va_list ap)
     fprintf(stderr, "rmq %s: ", cmd);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+}
+
+void cmd_conf_report(void *arg, enum rmq_conf_level level, const char *text)
+{
+    fprintf(stderr, "rmq %s: %s%s\n", (const char *)arg, level == RMQ_CONF_ERROR ? "" : "warning: ", text);
 }
 
 int cmd_fail(const char *cmd, const char *fmt, ...)

@@ -32,11 +32,6 @@ static const char usage[] =
     "\n"
     "SIGTERM or SIGINT stops both cleanly.\n";
 
-static void report(void *arg, enum rmq_conf_level level, const char *text)
-{
-    fprintf(stderr, "rmq standalone: %s%s\n", level == RMQ_CONF_ERROR ? "" : "warning: ", text);
-}
-
 int cmd_standalone(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -76,8 +71,8 @@ int cmd_standalone(int argc, char **argv)
     struct rmq_conf nsc, bc;
     if (rmq_conf_init(&nsc, RMQ_DAEMON_NAMESRV) < 0 || rmq_conf_init(&bc, RMQ_DAEMON_BROKER) < 0)
         return cmd_fail("standalone", "out of memory");
-    rmq_conf_set_reporter(&nsc, report, NULL);
-    rmq_conf_set_reporter(&bc, report, NULL);
+    rmq_conf_set_reporter(&nsc, cmd_conf_report, "standalone");
+    rmq_conf_set_reporter(&bc, cmd_conf_report, "standalone");
     snprintf(path, sizeof path, "%s/namesrv.sock", dir);
     rc = rmq_conf_set(&nsc, "unixSocketPath", path, err);
     if (rc == 0)
