@@ -159,10 +159,6 @@ static int do_list(struct rmq_ns *ns, const char *only, bool json)
 
 int cmd_cluster(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "--list-opts") == 0) {
-        printf("list\n--namesrv\n--cluster\n--json\n--help\n");
-        return 0;
-    }
     if (cmd_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;

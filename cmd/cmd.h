@@ -10,8 +10,8 @@
  *      -h/--help prints it to stdout and exits 0;
  *   2. the prototype below and one row in commands[] in cmd/rmq.c;
  *   3. share/man/rmq-NAME.1;
- *   4. completions are generated from `rmq --list-cmds` and `rmq NAME --list-opts`: nothing to do
- *      unless the command has sub-subcommands (then add them to its --list-opts output);
+ *   4. completions read `rmq --list-cmds` and `rmq NAME -h` (sub-commands from its "usage:
+ *      rmq NAME SUB" lines, options from the --long names): keep the usage text complete;
  *   5. a t/NNNN-NAME-*.bats test (t/0001-cli.bats checks -h for every row automatically).
  * The GNUmakefile picks up new .c files by itself.
  */

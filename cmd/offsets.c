@@ -350,10 +350,6 @@ static int do_reset(struct rmq_qset *qset, const char *group, const char *topic,
 
 int cmd_offsets(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "--list-opts") == 0) {
-        printf("show\nreset\n--namesrv\n--broker\n--group\n--to\n--json\n--help\n");
-        return 0;
-    }
     if (cmd_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;

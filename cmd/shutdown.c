@@ -48,10 +48,6 @@ static double now_s(void)
 
 int cmd_shutdown(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "--list-opts") == 0) {
-        printf("broker\nnamesrv\n--broker\n--namesrv\n--timeout\n--help\n");
-        return 0;
-    }
     if (cmd_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;

@@ -351,11 +351,6 @@ int cmd_store(int argc, char **argv)
         {"stat", usage_stat, "cij", run_stat},
         {"dump", usage_dump, "cijtQfn", store_dump},
     };
-    if (argc >= 2 && strcmp(argv[1], "--list-opts") == 0) {
-        printf("verify\nstat\ndump\n--commitlog\n--index-slots\n--quiet\n--json\n--topic\n--queue\n"
-               "--from\n--count\n--help\n");
-        return 0;
-    }
     if (argc < 2 || argv[1][0] == '-') {
         if (cmd_wants_help(argc, argv)) {
             fputs(usage_all, stdout);

@@ -332,10 +332,6 @@ static int ns_delete(struct rmq_ns *ns, const char *topic)
 
 int cmd_topic(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "--list-opts") == 0) {
-        printf("create\nupdate\ndelete\nlist\nroute\nstatus\n--namesrv\n--broker\n--cluster\n--read\n--write\n--perm\n--order\n--json\n--help\n");
-        return 0;
-    }
     if (cmd_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;

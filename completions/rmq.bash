@@ -37,7 +37,7 @@ _rmq() {
     esac
     help=$(rmq "$cmd" -h 2>/dev/null)
     if [ "$COMP_CWORD" -eq 2 ] && [[ $cur != -* ]]; then
-        words=$(printf '%s\n' "$help" | sed -n "s/^\(usage:\)\{0,1\} *rmq $cmd \([a-z][a-z-]*\).*/\2/p" | sort -u)
+        words=$(printf '%s\n' "$help" | sed -n "s/^\(usage:\)\{0,1\} *rmq $cmd \([a-z][a-z|-]*\).*/\2/p" | tr "|" "\n" | sort -u)
         if [ -n "$words" ]; then
             COMPREPLY=($(compgen -W "$words" -- "$cur" || true))
             return

@@ -6,7 +6,7 @@ function __rmq_cmds
 end
 function __rmq_subs
     set -l cmd (commandline -opc)[2]
-    rmq $cmd -h 2>/dev/null | sed -n "s/^\(usage:\)\{0,1\} *rmq $cmd \([a-z][a-z-]*\).*/\2/p" | sort -u
+    rmq $cmd -h 2>/dev/null | sed -n "s/^\(usage:\)\{0,1\} *rmq $cmd \([a-z][a-z|-]*\).*/\2/p" | tr "|" "\n" | sort -u
 end
 function __rmq_opts
     set -l cmd (commandline -opc)[2]

@@ -51,6 +51,7 @@ load test_helper
   [[ " ${COMPREPLY[*]} " == *" store "* ]]
   COMP_WORDS=(rmq store ""); COMP_CWORD=2; _rmq
   [[ " ${COMPREPLY[*]} " == *" verify "* ]]
+  [[ " ${COMPREPLY[*]} " == *" dump "* ]]   # "usage: rmq store verify|stat|dump"
   COMP_WORDS=(rmq bench store --sce); COMP_CWORD=3; _rmq
   [[ " ${COMPREPLY[*]} " == *" --scenario "* ]]
 }
