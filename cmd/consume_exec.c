@@ -10,6 +10,7 @@
 #include "proto/codes.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -65,17 +66,7 @@ struct exec {
     bool draining;
 };
 
-static void warn(struct exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct exec *x, const char *fmt, ...)
-{
-    char text[RMQ_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    if (x->o.on_warning)
-        x->o.on_warning(x->o.arg, text);
-}
+#define warn(x, ...) rmq_warn_to((x)->o.on_warning, (x)->o.arg, NULL, __VA_ARGS__)
 
 static char *dupn(const void *p, size_t n)
 {

@@ -57,19 +57,7 @@ struct rmq_consumer {
     struct rmq_buf scratch;     /* decompressed bodies */
 };
 
-static void warn(struct rmq_consumer *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct rmq_consumer *c, const char *fmt, ...)
-{
-    char text[RMQ_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    if (c->o.on_warning)
-        c->o.on_warning(c->o.arg, text);
-    else
-        rmq_warn("consumer: %s", text);
-}
+#define warn(c, ...) rmq_warn_to((c)->o.on_warning, (c)->o.arg, "consumer", __VA_ARGS__)
 
 static void fatal(struct rmq_consumer *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fatal(struct rmq_consumer *c, int code, const char *fmt, ...)

@@ -76,19 +76,7 @@ static size_t broker_names(struct rmq_rebalance *rb, char (**names)[RMQ_NAME_MAX
     return n;
 }
 
-static void warn(struct rmq_rebalance *rb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct rmq_rebalance *rb, const char *fmt, ...)
-{
-    char text[RMQ_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    if (rb->o.on_warning)
-        rb->o.on_warning(rb->o.arg, text);
-    else
-        rmq_warn("rebalance: %s", text);
-}
+#define warn(rb, ...) rmq_warn_to((rb)->o.on_warning, (rb)->o.arg, "rebalance", __VA_ARGS__)
 
 /* Heartbeats to every broker of the topic: 0 when at least one took it. */
 static int heartbeat_all(struct rmq_rebalance *rb, char *err)

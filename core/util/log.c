@@ -54,3 +54,16 @@ void rmq_panic_at(const char *file, int line, const char *func, const char *fmt,
     rmq_log(RMQ_LOG_ERROR, "panic at %s:%d %s: %s", file, line, func, msg);
     abort();
 }
+
+void rmq_warn_to(void (*to)(void *arg, const char *text), void *arg, const char *who, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (to)
+        to(arg, text);
+    else if (who)
+        rmq_warn("%s: %s", who, text);
+}

@@ -21,6 +21,11 @@ _Noreturn void rmq_panic_at(const char *file, int line, const char *func, const 
 #define rmq_info(...)  rmq_log(RMQ_LOG_INFO, __VA_ARGS__)
 #define rmq_warn(...)  rmq_log(RMQ_LOG_WARN, __VA_ARGS__)
 #define rmq_error(...) rmq_log(RMQ_LOG_ERROR, __VA_ARGS__)
+
+/* A warning for a library user who may want it: formatted, then handed to to(arg, text)
+ * when set, else logged as "who: text" (client objects' on_warning callbacks). */
+void rmq_warn_to(void (*to)(void *arg, const char *text), void *arg, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 #define rmq_panic(...) rmq_panic_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
 
 #endif
