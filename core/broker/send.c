@@ -237,6 +237,9 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
     if (!tc)
         return rmq_broker_reply_code(c, req, rmq_topic_name_valid(topic) ? RMQ_RESP_TOPIC_NOT_EXIST
                                                                          : RMQ_RESP_MESSAGE_ILLEGAL, "%s", err);
+    if (created)   /* tell the name servers now, as Java's broker does, not at the next tick:
+                    * a consumer started right after the producer must find the route */
+        rmq_register_all(b);
     if (!(tc->perm & RMQ_PERM_WRITE))
         return rmq_broker_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "the topic[%s] sending is forbidden", topic);
     int queues = tc->write_queue_nums > tc->read_queue_nums ? tc->write_queue_nums : tc->read_queue_nums;

@@ -132,10 +132,13 @@ void rmq_cmd_set_remark(struct rmq_cmd *c, const char *fmt, ...)
     c->remark = d;
 }
 
+/* The last entry named key: decoders append without looking for an earlier one (a
+ * repeated name is rare and the lookup per field made decoding quadratic), so the last
+ * one wins, as with rmq_cmd_set_extn. The first-byte test spares a memcmp call per entry. */
 static struct rmq_kv *find(const struct rmq_cmd *c, const char *key, size_t klen)
 {
-    for (uint32_t i = 0; i < c->next; i++)
-        if (c->ext[i].klen == klen && memcmp(c->ext[i].key, key, klen) == 0)
+    for (uint32_t i = c->next; i-- > 0;)
+        if (c->ext[i].klen == klen && c->ext[i].key[0] == key[0] && memcmp(c->ext[i].key, key, klen) == 0)
             return &c->ext[i];
     return NULL;
 }

@@ -81,7 +81,8 @@ int rmq_hdr_binary_decode(const uint8_t *hdr, size_t len, struct rmq_cmd *out, c
         const char *val = (const char *)p + 4;
         p += 4 + vl;
         if (kl > 0 && vl > 0)
-            rmq_cmd_set_extn(out, key, kl, val, vl);
+            rmq_cmd_ext_append(out, rmq_cmd_arena_strdup(out, key, kl), (uint32_t)kl,
+                               rmq_cmd_arena_strdup(out, val, vl), (uint32_t)vl);
     }
     return 0;
 }

@@ -221,6 +221,26 @@ const char *rmq_props_get(const char *props, size_t len, const char *key, size_t
     return NULL;
 }
 
+void rmq_props_pick(const char *props, size_t len, const char *const *names, int n,
+                    const char **vals, size_t *vlens)
+{
+    size_t pos = 0, klen, vlen;
+    const char *k, *v;
+    int left = n;
+    for (int i = 0; i < n; i++)
+        vals[i] = NULL;
+    while (left && rmq_props_next(props, len, &pos, &k, &klen, &v, &vlen)) {
+        for (int i = 0; i < n; i++) {
+            if (!vals[i] && k[0] == names[i][0] && strlen(names[i]) == klen && memcmp(k, names[i], klen) == 0) {
+                vals[i] = v;
+                vlens[i] = vlen;
+                left--;
+                break;
+            }
+        }
+    }
+}
+
 void rmq_props_add(struct rmq_buf *b, const char *name, const char *value, size_t vlen)
 {
     if (b->len)

@@ -124,6 +124,10 @@ int rmq_msg_decode(const uint8_t *p, size_t avail, struct rmq_msg *m, int check,
 /* Finds key in encoded properties; returns a pointer to its value (not NUL-terminated) and
  * its length in *vlen, or NULL. Pieces that RocketMQ's decoder would drop are skipped. */
 const char *rmq_props_get(const char *props, size_t len, const char *key, size_t *vlen);
+/* One pass for several names: vals[i] (vlens[i]) gets the first value of names[i], NULL
+ * when absent. */
+void rmq_props_pick(const char *props, size_t len, const char *const *names, int n,
+                    const char **vals, size_t *vlens);
 
 /* Iterates over properties: *pos starts at 0; returns 1 and sets key/value spans while
  * there are pairs left, 0 at the end. */

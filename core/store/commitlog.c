@@ -2,9 +2,13 @@
 
 #include "util/bytes.h"
 #include "util/err.h"
+#include "util/log.h"
+#include "util/os.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
@@ -16,6 +20,7 @@ int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
 
 void rmq_cl_close(struct rmq_commitlog *cl)
 {
+    free(cl->stage);   /* staged bytes are dropped, as by a crash: closing commits first */
     rmq_mfile_unref(atomic_exchange(&cl->spare, NULL));
     rmq_mq_close(&cl->mq);
 }
@@ -58,6 +63,17 @@ struct rmq_mfile *rmq_cl_make_spare(struct rmq_commitlog *cl, char *err)
     return f;
 }
 
+bool rmq_cl_spare_due(struct rmq_commitlog *cl)
+{
+    if (atomic_load_explicit(&cl->spare, memory_order_relaxed))
+        return false;
+    pthread_mutex_lock(&cl->mq.lock);
+    struct rmq_mfile *last = rmq_mq_last(&cl->mq);
+    bool due = !last || atomic_load(&cl->written) >= last->start + (int64_t)last->size / 2;
+    pthread_mutex_unlock(&cl->mq.lock);
+    return due;
+}
+
 /* The segment starting at next for a roll: one already there (a spare left by an earlier
  * run), the preparer's spare, or a new one made here. */
 static struct rmq_mfile *next_segment(struct rmq_commitlog *cl, int64_t next, int *rc, char *err)
@@ -80,6 +96,45 @@ static struct rmq_mfile *next_segment(struct rmq_commitlog *cl, int64_t next, in
     return nf;
 }
 
+void rmq_cl_unstage(struct rmq_commitlog *cl)
+{
+    if (!cl->stage_len)
+        return;
+    struct rmq_mfile *f = cl->stage_file;
+    size_t pos = (size_t)(cl->stage_at - f->start);
+    if (rmq_os_pwrite(f->fd, cl->stage, cl->stage_len, (off_t)pos) < 0) {
+        /* the space is preallocated, so only an I/O error gets here; the records were
+         * accepted already and the mapping cannot fail to take them */
+        if (!cl->stage_failed)
+            rmq_warn("store: writing the commitlog at %lld failed (%s); writing through the mapping",
+                     (long long)cl->stage_at, strerror(errno));
+        cl->stage_failed = true;
+        memcpy(f->base + pos, cl->stage, cl->stage_len);
+    }
+    cl->stage_len = 0;
+}
+
+/* Where to encode a record of n bytes going to f at wrote: the staging buffer (emptied
+ * first when it holds another segment's bytes or has no room), or the mapping. */
+static uint8_t *record_slot(struct rmq_commitlog *cl, struct rmq_mfile *f, size_t n)
+{
+    if (cl->stage_len && (cl->stage_file != f || cl->stage_len + n > RMQ_CL_STAGE_SIZE))
+        rmq_cl_unstage(cl);
+    if (!cl->stage && n <= RMQ_CL_STAGE_SIZE)
+        cl->stage = malloc(RMQ_CL_STAGE_SIZE);   /* at the first append: idle brokers stay small */
+    if (!cl->stage || n > RMQ_CL_STAGE_SIZE) {
+        rmq_cl_unstage(cl);
+        return f->base + (cl->wrote - f->start);
+    }
+    if (!cl->stage_len) {
+        cl->stage_at = cl->wrote;
+        cl->stage_file = f;
+    }
+    uint8_t *p = cl->stage + cl->stage_len;
+    cl->stage_len += n;
+    return p;
+}
+
 int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t queue_offset,
                   int64_t store_ts, int64_t *phys, size_t *size, char *err)
 {
@@ -99,6 +154,7 @@ int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t
         struct rmq_mfile *nf = next_segment(cl, next, &rc, err);
         if (!nf)
             return rc;
+        rmq_cl_unstage(cl);
         if (f && f->size - pos >= RMQ_BLANK_MIN) {
             wr32(f->base + pos, (uint32_t)(f->size - pos));
             wr32(f->base + pos + 4, RMQ_MAGIC_BLANK);
@@ -107,7 +163,7 @@ int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t
         pos = 0;
         cl->wrote = next;
     }
-    *size = rmq_msg_encode(f->base + pos, in, queue_offset, cl->wrote, store_ts);
+    *size = rmq_msg_encode(record_slot(cl, f, n), in, queue_offset, cl->wrote, store_ts);
     *phys = cl->wrote;
     cl->wrote += (int64_t)*size;
     return 0;
@@ -119,8 +175,9 @@ const uint8_t *rmq_cl_at(const struct rmq_commitlog *cl, int64_t off, size_t *av
     if (!f)
         return NULL;
     int64_t end = f->start + (int64_t)f->size;
-    if (end > cl->wrote)
-        end = cl->wrote;
+    int64_t filed = cl->stage_len ? cl->stage_at : cl->wrote;
+    if (end > filed)
+        end = filed;
     if (off >= end)
         return NULL;
     *avail = (size_t)(end - off);
@@ -191,6 +248,7 @@ int64_t rmq_cl_scan(const struct rmq_commitlog *cl, int64_t from, rmq_cl_visit v
 
 int rmq_cl_truncate(struct rmq_commitlog *cl, int64_t off, char *err)
 {
+    cl->stage_len = 0;   /* only recovery truncates: nothing is staged then */
     int rc = rmq_mq_truncate(&cl->mq, off, err);
     if (rc)
         return rc;

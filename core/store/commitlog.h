@@ -7,6 +7,13 @@
  * Offsets: `wrote` is where the loop thread appends next (private to it); `written` is
  * wrote as last published to other threads (rmq_cl_publish), `flushed` what the flush
  * thread has made durable. written >= flushed always; both only grow (except on recovery).
+ *
+ * Appends are staged (RocketMQ's transientStorePoolEnable, always on): records are encoded
+ * into a private buffer and reach the file with one pwrite per commit (rmq_cl_publish).
+ * Stores through the shared mapping cost a write-protect fault per fresh page (ext4's
+ * page_mkwrite) and, each time writeback cleans those pages, a TLB shootdown that
+ * interrupts the writer; pwrite dirties the page cache without either. The mapping stays
+ * for reading. A record larger than the buffer is written through the mapping.
  */
 #ifndef RMQ_STORE_COMMITLOG_H
 #define RMQ_STORE_COMMITLOG_H
@@ -29,7 +36,16 @@ struct rmq_commitlog {
      * the other's after its own store, so the two never create the same file. */
     _Atomic(struct rmq_mfile *) spare;
     _Atomic int spare_busy, rolling;
+    /* the staging buffer: bytes [stage_at, stage_at + stage_len) of stage_file, not yet
+     * in the file; stage_at + stage_len == wrote whenever stage_len > 0 */
+    uint8_t *stage;
+    size_t stage_len;
+    int64_t stage_at;
+    struct rmq_mfile *stage_file;
+    bool stage_failed;   /* a pwrite failed: warned once, the mapping took the bytes */
 };
+
+#define RMQ_CL_STAGE_SIZE (1 << 20)
 
 int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
                 struct rmq_mq_damage *dmg, char *err);
@@ -38,8 +54,11 @@ int rmq_cl_open(struct rmq_commitlog *cl, const char *dir, size_t file_size,
 void rmq_cl_close(struct rmq_commitlog *cl);
 /* Preparer thread: makes the segment after the last one (or the first) if no spare is
  * waiting and the loop thread is not rolling. Returns the spare with a reference for the
- * caller (to populate it), or NULL. */
+ * caller, or NULL. */
 struct rmq_mfile *rmq_cl_make_spare(struct rmq_commitlog *cl, char *err);
+/* True when the next segment should be made now: none is waiting and the published end
+ * is in the second half of the last segment (or there is no segment). Any thread. */
+bool rmq_cl_spare_due(struct rmq_commitlog *cl);
 /* Clean shutdown, preparer stopped: deletes an unused spare. */
 void rmq_cl_drop_spare(struct rmq_commitlog *cl);
 
@@ -50,14 +69,21 @@ void rmq_cl_drop_spare(struct rmq_commitlog *cl);
 int rmq_cl_append(struct rmq_commitlog *cl, const struct rmq_msg_in *in, int64_t queue_offset,
                   int64_t store_ts, int64_t *phys, size_t *size, char *err);
 
-/* Makes everything appended so far visible to the flush thread (release store). */
+/* Writes the staged records into the file (loop thread). Cannot fail: when pwrite does,
+ * the bytes are copied through the mapping instead (warned once). */
+void rmq_cl_unstage(struct rmq_commitlog *cl);
+
+/* Makes everything appended so far readable and visible to the flush thread (release
+ * store of written, after the staged bytes are in the file). */
 static inline void rmq_cl_publish(struct rmq_commitlog *cl)
 {
+    rmq_cl_unstage(cl);
     atomic_store_explicit(&cl->written, cl->wrote, memory_order_release);
 }
 
 /* Pointer to the bytes at off and how many are readable up to the end of its segment
- * (clamped to what has been appended), or NULL when off is not in the log. Valid until
+ * (clamped to what has been appended and is in the file: staged records are not
+ * readable until rmq_cl_publish), or NULL when off is not in the log. Valid until
  * the segment is deleted (retention or truncation, both on the loop thread). */
 const uint8_t *rmq_cl_at(const struct rmq_commitlog *cl, int64_t off, size_t *avail);
 

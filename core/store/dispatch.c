@@ -13,26 +13,27 @@
 
 #include <string.h>
 
-static int64_t tag_code(const struct rmq_store *s, const struct rmq_msg *m)
+/* The properties dispatch needs, found in one pass over the record's properties. */
+enum { P_TAGS, P_UNIQ_KEY, P_KEYS, NPROPS };
+
+static int64_t tag_code(const struct rmq_store *s, const struct rmq_msg *m, const char *tags, size_t n)
 {
-    size_t n;
     if (m->topic_len == strlen(RMQ_SCHEDULE_TOPIC) && !memcmp(m->topic, RMQ_SCHEDULE_TOPIC, m->topic_len)) {
         int level = rmq_msg_delay_level(m->props, m->props_len, s->o.delay_levels);
         return m->store_ts + (level > 0 ? s->o.delay_level_ms[level - 1] : 0);
     }
-    const char *tags = rmq_props_get(m->props, m->props_len, RMQ_PROP_TAGS, &n);
     return tags ? (int64_t)rmq_java_hash(tags, n) : 0;
 }
 
-static void index_keys(struct rmq_store *s, const struct rmq_msg *m)
+static void index_keys(struct rmq_store *s, const struct rmq_msg *m, const char *const *vals,
+                       const size_t *lens)
 {
-    size_t n;
-    const char *v = rmq_props_get(m->props, m->props_len, RMQ_PROP_UNIQ_KEY, &n);
     int rc = 0;
-    if (v)
-        rc = rmq_index_put(s->index, m->topic, m->topic_len, v, n, m->phys_offset, m->store_ts);
-    v = rmq_props_get(m->props, m->props_len, RMQ_PROP_KEYS, &n);
-    for (const char *end = v + n; v && v < end && rc == 0;) {
+    if (vals[P_UNIQ_KEY])
+        rc = rmq_index_put(s->index, m->topic, m->topic_len, vals[P_UNIQ_KEY], lens[P_UNIQ_KEY],
+                           m->phys_offset, m->store_ts);
+    const char *v = vals[P_KEYS];
+    for (const char *end = v + lens[P_KEYS]; v && v < end && rc == 0;) {
         const char *sp = memchr(v, ' ', (size_t)(end - v));
         size_t k = sp ? (size_t)(sp - v) : (size_t)(end - v);
         if (k)
@@ -45,6 +46,10 @@ static void index_keys(struct rmq_store *s, const struct rmq_msg *m)
 
 static int dispatch_one(struct rmq_store *s, const struct rmq_msg *m, int64_t index_from, char *err)
 {
+    static const char *const names[NPROPS] = {RMQ_PROP_TAGS, RMQ_PROP_UNIQ_KEY, RMQ_PROP_KEYS};
+    const char *vals[NPROPS];
+    size_t lens[NPROPS];
+    rmq_props_pick(m->props, m->props_len, names, NPROPS, vals, lens);
     uint32_t tx = m->sys_flag & RMQ_SYSFLAG_TX_MASK;
     if (tx != RMQ_SYSFLAG_TX_PREPARED && tx != RMQ_SYSFLAG_TX_ROLLBACK) {
         struct rmq_cq *cq = rmq_store_cq_get(s, m->topic, m->topic_len, m->queue_id, true, err);
@@ -63,13 +68,13 @@ static int dispatch_one(struct rmq_store *s, const struct rmq_msg *m, int64_t in
         int64_t before = cq->max_offset - cq->min_offset;
         if (m->queue_offset > cq->max_offset)
             s->gap_seen = true;
-        struct rmq_cq_entry e = {m->phys_offset, (int32_t)m->total_size, tag_code(s, m)};
+        struct rmq_cq_entry e = {m->phys_offset, (int32_t)m->total_size, tag_code(s, m, vals[P_TAGS], lens[P_TAGS])};
         if ((rc = rmq_cq_put(cq, m->queue_offset, &e, &s->dirty, err)))
             return rc;
         s->entries_total += cq->max_offset - cq->min_offset - before;
     }
     if (s->index && tx != RMQ_SYSFLAG_TX_ROLLBACK && m->phys_offset >= index_from)
-        index_keys(s, m);
+        index_keys(s, m, vals, lens);
     return 0;
 }
 

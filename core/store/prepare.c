@@ -1,17 +1,15 @@
 /*
- * prepare.c — the preparer thread: gets commitlog pages ready ahead of the writer.
+ * prepare.c — the preparer thread: gets commitlog files ready ahead of the writer.
  *
  * Files: the next commitlog segment (commitlog.h, "spare") and the index's next file
  * (index.h) are made here before the writer needs them, so the loop thread never creates,
  * preallocates or syncs a file on the append path (RocketMQ's AllocateMappedFileService).
  *
- * ASYNC_FLUSH: the first write to each page of a fresh segment costs the writer a page
- * fault in which the kernel allocates and zeroes the page (two thirds of the append path
- * in one profile). MADV_POPULATE_READ does that work on the other core, ahead of time,
- * without touching the contents, so it cannot race with the writer; the writer's first
- * store into each page is then only a write-protect fault. (POPULATE_WRITE would leave the
- * pages dirty: the flusher's fdatasync wrote the zeros ahead of the writer to disk and
- * made the pages clean and write-protected again anyway.)
+ * ASYNC_FLUSH: nothing else. Appends reach the file by pwrite (commitlog.h), which
+ * allocates page-cache pages itself at no extra cost; populating them ahead on the other
+ * core (MADV_POPULATE_READ, as this thread did while the writer stored through the
+ * mapping) took that core from the clients: 12-22 % fewer sends/s over loopback and a
+ * p999 six times longer in A/B runs (BENCHMARKS.md, 2026-11-25 evening).
  *
  * SYNC_FLUSH: an fdatasync of data written into fallocate'd space also converts the
  * extents and commits the journal; into space already written and synced it is a plain
@@ -33,7 +31,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,10 +39,6 @@
 #define PREP_LOW (16 << 20)     /* and ask for more when less than this is left */
 #define ZERO_MARGIN (8 << 20)   /* never start zeroing closer than this to the writer */
 #define ZERO_CHUNK (1 << 20)
-/* populate this much per madvise: the call holds the process's memory-map lock, and a
- * writer thread that needs it (malloc growing the heap with brk) waits meanwhile; 16 MiB
- * at once stalled the broker's loop for up to 36 ms on this VM */
-#define POPULATE_CHUNK (256 << 10)
 #define NO_CLAIM INT64_MAX
 
 static bool holds(const struct rmq_mfile *f, int64_t off)
@@ -80,30 +73,24 @@ static struct rmq_mfile *segment_at(struct rmq_store *s, int64_t off)
     return f;
 }
 
+/* The next commitlog segment, half a segment before the writer needs it: made only when
+ * the prepared run reached the segment's end (32 MiB ahead), it was sometimes not ready
+ * when the writer rolled at 2 GB/s, and the roll waited up to 0.3 s. */
+static void make_cl_spare(struct rmq_store *s)
+{
+    char err[RMQ_ERRLEN] = "";
+    struct rmq_mfile *f = rmq_cl_make_spare(&s->cl, err);
+    if (f)
+        rmq_mfile_unref(f);
+    else if (err[0])
+        rmq_debug("store: cannot make the next commitlog segment ahead: %s", err);
+}
+
 static void give_up(struct rmq_store *s, const char *what)
 {
     rmq_debug("store: cannot prepare the commitlog ahead (%s: %s); writers go without",
               what, strerror(errno));
     s->prep_broken = true;
-}
-
-/* ASYNC: populates [from, to) within one segment at most; returns where it got to. */
-static int64_t populate(struct rmq_store *s, int64_t from, int64_t to)
-{
-    struct rmq_mfile *f = segment_at(s, from);
-    if (!f)
-        return from;   /* the next segment does not exist yet: asked again after the roll */
-    int64_t end = f->start + (int64_t)f->size;
-    if (to < end)
-        end = to;
-    if (end > from + POPULATE_CHUNK)
-        end = from + POPULATE_CHUNK;
-    int64_t pos = (from - f->start) & ~(int64_t)4095;   /* madvise wants page alignment */
-    if (madvise(f->base + pos, (size_t)(end - f->start - pos), MADV_POPULATE_READ) < 0 &&
-        errno != EINTR)
-        give_up(s, "madvise");
-    rmq_mfile_unref(f);
-    return end;
 }
 
 /* SYNC: writes and syncs zeros over one chunk from `from`, unless the writer is near;
@@ -150,7 +137,7 @@ static void *preparer_main(void *arg)
     struct rmq_store *s = arg;
     int64_t done = 0;
     /* Background work: the loop thread must never wait for a CPU this thread holds. Kernel
-     * work here (page cache population, fallocate) has no preemption point for a whole
+     * work here (writing zeros, fallocate) has no preemption point for a whole
      * scheduler slice on PREEMPT_NONE kernels: a woken loop thread waited up to 15 ms
      * on this 2-core VM. At nice 19 a woken normal thread runs at once; not SCHED_IDLE,
      * which can starve this thread while the loop thread waits for a spare it is making. */
@@ -170,11 +157,13 @@ static void *preparer_main(void *arg)
             if (rc < 0)
                 rmq_debug("store: cannot make the next index file ahead: %s", rmq_strerror(rc));
         }
+        if (s->o.make_segments_ahead && rmq_cl_spare_due(&s->cl))
+            make_cl_spare(s);
         int64_t written = atomic_load(&s->cl.written);
         if (done < written)
             done = written;   /* never behind the writer: that work is done already */
         while (done < want && !s->prep_broken && !s->prep_stop) {
-            int64_t next = s->o.sync_flush ? zero_chunk(s, done, want) : populate(s, done, want);
+            int64_t next = zero_chunk(s, done, want);
             if (next == done)
                 break;
             done = next;
@@ -191,18 +180,18 @@ void rmq_preparer_kick(struct rmq_store *s)
 {
     if (s->prep_broken)
         return;
-    /* ask again while the prepared run reaches past the last segment and its successor is
-     * not made yet (the preparer may have stopped there before the loop thread rolled) */
-    bool spare = s->o.make_segments_ahead && s->prep_asked >= rmq_mq_limit(&s->cl.mq) &&
-                 !atomic_load_explicit(&s->cl.spare, memory_order_relaxed);
+    /* ask again while the writer is in the last segment's second half and its successor
+     * is not made yet */
+    bool spare = s->o.make_segments_ahead && rmq_cl_spare_due(&s->cl);
     bool ix_spare = s->o.make_segments_ahead && s->index && rmq_index_needs_spare(s->index);
-    if (s->cl.wrote + PREP_LOW <= s->prep_asked && !spare && !ix_spare)
+    bool zeros = s->o.sync_flush && s->cl.wrote + PREP_LOW > s->prep_asked;
+    if (!zeros && !spare && !ix_spare)
         return;
-    if (s->cl.wrote + PREP_LOW > s->prep_asked)
+    if (zeros)
         s->prep_asked = s->cl.wrote + PREP_AHEAD;
     pthread_mutex_lock(&s->prep_lock);
     s->prep_want = s->prep_asked;
-    s->prep_files |= ix_spare;
+    s->prep_files |= ix_spare || spare;
     pthread_cond_signal(&s->prep_cond);
     pthread_mutex_unlock(&s->prep_lock);
 }
@@ -212,8 +201,7 @@ int rmq_preparer_start(struct rmq_store *s, char *err)
     pthread_mutex_init(&s->prep_lock, NULL);
     pthread_cond_init(&s->prep_cond, NULL);
     /* make the files the first writes need (on an empty store the first segment and index
-     * file) at once, but populate pages only once writing starts (the first commit kicks):
-     * an idle broker keeps a small resident set */
+     * file) at once; zeros (SYNC_FLUSH) only once writing starts (the first commit kicks) */
     s->prep_asked = s->prep_want = s->cl.wrote;
     s->prep_files = true;
     atomic_store(&s->zero_claim, NO_CLAIM);

@@ -50,14 +50,14 @@ struct rmq_store {
     _Atomic int io_error;            /* last sync error, 0 once a sync succeeds again */
     _Atomic int disk_full;           /* set by retention from disk usage */
 
-    /* the preparer (prepare.c): populates commitlog pages ahead of `wrote` */
+    /* the preparer (prepare.c): files ahead of the writer, and zeros under SYNC_FLUSH */
     pthread_t preparer;
     bool preparer_running;
     pthread_mutex_t prep_lock;
     pthread_cond_t prep_cond;
     bool prep_stop;
-    _Atomic bool prep_broken;        /* MADV_POPULATE_WRITE unsupported: stop trying */
-    int64_t prep_want;               /* under prep_lock: populate up to here */
+    _Atomic bool prep_broken;        /* zeroing failed: stop trying */
+    int64_t prep_want;               /* under prep_lock: zero up to here */
     bool prep_files;                 /* under prep_lock: check for files to make ahead */
     int64_t prep_asked;              /* loop thread: what it last asked for */
     _Atomic int64_t zero_claim;      /* SYNC: start of the chunk being zeroed, or INT64_MAX */

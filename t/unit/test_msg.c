@@ -184,6 +184,25 @@ static void properties_follow_rocketmq_rules(void **state)
     assert_int_equal(n, 2);
 }
 
+static void props_pick_finds_several_in_one_pass(void **state)
+{
+    /* the first value wins, dropped pieces are skipped, a name with a NUL in it or one
+     * that only starts like a wanted name matches nothing */
+    const char p[] = "KEYS\001k1 k2\002TAGS\001\002TAGS\001tagA\002UNIQ\000KEY\001x\002"
+                     "UNIQ_KEYS\001y\002KEYS\001k3";
+    static const char *const names[] = {"TAGS", "UNIQ_KEY", "KEYS"};
+    const char *v[3];
+    size_t n[3];
+    rmq_props_pick(p, sizeof p - 1, names, 3, v, n);
+    assert_non_null(v[0]);
+    assert_int_equal(n[0], 4);
+    assert_memory_equal(v[0], "tagA", 4);
+    assert_null(v[1]);
+    assert_non_null(v[2]);
+    assert_int_equal(n[2], 5);
+    assert_memory_equal(v[2], "k1 k2", 5);
+}
+
 static void offset_msg_id(void **state)
 {
     char id[64];
@@ -243,6 +262,7 @@ int main(void)
         cmocka_unit_test(offset_msg_id),
         cmocka_unit_test(java_string_hash),
         cmocka_unit_test(delay_levels),
+        cmocka_unit_test(props_pick_finds_several_in_one_pass),
         cmocka_unit_test(props_copy_except_drops_named_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -173,6 +173,64 @@ static void crash_keeps_committed_records(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+/* Bytes [off, off + n) of the commitlog as the file holds them (pread, not the mapping). */
+static void file_bytes(struct fx *f, int64_t off, void *out, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/commitlog/%020lld", f->root, (long long)(off / SEG * SEG));
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, out, n, (off_t)(off % SEG)), (ssize_t)n);
+    close(fd);
+}
+
+/* Appends are staged and reach the file with one pwrite per commit: before the commit the
+ * record is neither readable nor in the file, after it both, byte for byte. */
+static void staged_appends_reach_the_file_at_commit(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    struct rmq_put_result r;
+    assert_int_equal(put(f, "TopicTest", 0, 7, &r), 0);
+    size_t avail;
+    assert_null(rmq_store_raw(f->s, r.phys, &avail));
+    uint8_t before[256], after[256];
+    assert_true(r.size <= sizeof before);
+    file_bytes(f, r.phys, before, r.size);
+    for (size_t i = 0; i < r.size; i++)
+        assert_int_equal(before[i], 0);
+    rmq_store_commit(f->s);
+    const uint8_t *p = rmq_store_raw(f->s, r.phys, &avail);
+    assert_non_null(p);
+    file_bytes(f, r.phys, after, r.size);
+    assert_memory_equal(after, p, r.size);
+    expect_body(f, 0, 0, 7);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+/* A failing pwrite at commit loses nothing: the records go through the mapping, stay
+ * readable, survive a restart, and appends after the fault clears are written as usual. */
+static void failed_pwrite_falls_back_to_the_mapping(void **state)
+{
+    struct fx *f = *state;
+    open_store(f);
+    rmq_os_inject(RMQ_OS_PWRITE, EIO, 0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(put(f, "TopicTest", 0, i, NULL), 0);
+    rmq_store_commit(f->s);
+    expect_body(f, 0, 99, 99);
+    rmq_os_inject(RMQ_OS_PWRITE, 0, 0);
+    for (int i = 100; i < 200; i++)
+        assert_int_equal(put(f, "TopicTest", 0, i, NULL), 0);
+    rmq_store_commit(f->s);
+    assert_int_equal(rmq_store_close(f->s), 0);
+    open_store(f);
+    assert_int_equal(qmax(f, 0), 200);
+    for (int i = 0; i < 200; i += 37)
+        expect_body(f, 0, i, i);
+    assert_int_equal(rmq_store_close(f->s), 0);
+}
+
 /* Cuts the last record in half on disk, as a crash during its write would. */
 static void torn_tail_is_cut(void **state)
 {
@@ -710,6 +768,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(put_get_across_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(clean_restart_reads_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_keeps_committed_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(staged_appends_reach_the_file_at_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_pwrite_falls_back_to_the_mapping, setup, teardown),
         cmocka_unit_test_setup_teardown(torn_tail_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(enospc_on_roll_leaves_nothing_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(spare_segment_survives_crash, setup, teardown),
