@@ -1,15 +1,18 @@
 /*
- * prepare.c — the preparer thread: gets commitlog files ready ahead of the writer.
+ * prepare.c — the preparer thread: gets commitlog files and pages ready ahead of the writer.
  *
  * Files: the next commitlog segment (commitlog.h, "spare") and the index's next file
  * (index.h) are made here before the writer needs them, so the loop thread never creates,
  * preallocates or syncs a file on the append path (RocketMQ's AllocateMappedFileService).
  *
- * ASYNC_FLUSH: nothing else. Appends reach the file by pwrite (commitlog.h), which
- * allocates page-cache pages itself at no extra cost; populating them ahead on the other
- * core (MADV_POPULATE_READ, as this thread did while the writer stored through the
- * mapping) took that core from the clients: 12-22 % fewer sends/s over loopback and a
- * p999 six times longer in A/B runs (BENCHMARKS.md, 2026-11-25 evening).
+ * ASYNC_FLUSH: appends reach the file by pwrite (commitlog.h), which allocates and zeroes
+ * the page-cache pages it writes into. On this VM fresh memory is slow (the host backs a
+ * guest page on first touch: 0.5-1.5 GB/s), so while the writer is fast (over 64 MB/s)
+ * MADV_POPULATE_READ allocates those pages here, on the other core, up to 32 MiB ahead:
+ * without it sustained 1 KiB sends fell from ~450k to 200-300k msgs/s after the first
+ * gigabyte. While the writer is slow it does not: the population holds a core in the
+ * kernel for up to milliseconds, and a woken client or consumer thread waits for it (e2e
+ * p99 at 10k msgs/s 156 µs without, 387 µs with; BENCHMARKS.md, 2026-11-25 evening).
  *
  * SYNC_FLUSH: an fdatasync of data written into fallocate'd space also converts the
  * extents and commits the journal; into space already written and synced it is a plain
@@ -24,6 +27,7 @@
  */
 #include "store/store_int.h"
 
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/os.h"
@@ -31,6 +35,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,6 +44,12 @@
 #define PREP_LOW (16 << 20)     /* and ask for more when less than this is left */
 #define ZERO_MARGIN (8 << 20)   /* never start zeroing closer than this to the writer */
 #define ZERO_CHUNK (1 << 20)
+/* populate this much per madvise: the call holds the process's memory-map lock, and a
+ * writer thread that needs it (malloc growing the heap with brk) waits meanwhile; 16 MiB
+ * at once stalled the broker's loop for up to 36 ms on this VM */
+#define POPULATE_CHUNK (256 << 10)
+#define FAST_WRITER_BYTES_PER_SEC (64 << 20)
+#define RATE_WINDOW_US 100000
 #define NO_CLAIM INT64_MAX
 
 static bool holds(const struct rmq_mfile *f, int64_t off)
@@ -93,6 +104,25 @@ static void give_up(struct rmq_store *s, const char *what)
     s->prep_broken = true;
 }
 
+/* ASYNC: populates [from, to) within one segment at most; returns where it got to. */
+static int64_t populate(struct rmq_store *s, int64_t from, int64_t to)
+{
+    struct rmq_mfile *f = segment_at(s, from);
+    if (!f)
+        return from;   /* the next segment does not exist yet: asked again after the roll */
+    int64_t end = f->start + (int64_t)f->size;
+    if (to < end)
+        end = to;
+    if (end > from + POPULATE_CHUNK)
+        end = from + POPULATE_CHUNK;
+    int64_t pos = (from - f->start) & ~(int64_t)4095;   /* madvise wants page alignment */
+    if (madvise(f->base + pos, (size_t)(end - f->start - pos), MADV_POPULATE_READ) < 0 &&
+        errno != EINTR)
+        give_up(s, "madvise");
+    rmq_mfile_unref(f);
+    return end;
+}
+
 /* SYNC: writes and syncs zeros over one chunk from `from`, unless the writer is near;
  * returns where it got to (from when it had to stop). */
 static int64_t zero_chunk(struct rmq_store *s, int64_t from, int64_t to)
@@ -137,7 +167,7 @@ static void *preparer_main(void *arg)
     struct rmq_store *s = arg;
     int64_t done = 0;
     /* Background work: the loop thread must never wait for a CPU this thread holds. Kernel
-     * work here (writing zeros, fallocate) has no preemption point for a whole
+     * work here (page population, zeros, fallocate) has no preemption point for a whole
      * scheduler slice on PREEMPT_NONE kernels: a woken loop thread waited up to 15 ms
      * on this 2-core VM. At nice 19 a woken normal thread runs at once; not SCHED_IDLE,
      * which can starve this thread while the loop thread waits for a spare it is making. */
@@ -163,7 +193,7 @@ static void *preparer_main(void *arg)
         if (done < written)
             done = written;   /* never behind the writer: that work is done already */
         while (done < want && !s->prep_broken && !s->prep_stop) {
-            int64_t next = zero_chunk(s, done, want);
+            int64_t next = s->o.sync_flush ? zero_chunk(s, done, want) : populate(s, done, want);
             if (next == done)
                 break;
             done = next;
@@ -176,6 +206,20 @@ static void *preparer_main(void *arg)
     return NULL;
 }
 
+/* Loop thread: whether the writer appended over FAST_WRITER_BYTES_PER_SEC in the last
+ * window of at least RATE_WINDOW_US (see the top). */
+static bool writer_is_fast(struct rmq_store *s)
+{
+    int64_t now = rmq_mono_us();
+    if (now - s->rate_since_us >= RATE_WINDOW_US) {
+        s->writer_fast = (s->cl.wrote - s->rate_from) * 1000000 / (now - s->rate_since_us) >=
+                         FAST_WRITER_BYTES_PER_SEC;
+        s->rate_since_us = now;
+        s->rate_from = s->cl.wrote;
+    }
+    return s->writer_fast;
+}
+
 void rmq_preparer_kick(struct rmq_store *s)
 {
     if (s->prep_broken)
@@ -184,10 +228,10 @@ void rmq_preparer_kick(struct rmq_store *s)
      * is not made yet */
     bool spare = s->o.make_segments_ahead && rmq_cl_spare_due(&s->cl);
     bool ix_spare = s->o.make_segments_ahead && s->index && rmq_index_needs_spare(s->index);
-    bool zeros = s->o.sync_flush && s->cl.wrote + PREP_LOW > s->prep_asked;
-    if (!zeros && !spare && !ix_spare)
+    bool ahead = (s->o.sync_flush || writer_is_fast(s)) && s->cl.wrote + PREP_LOW > s->prep_asked;
+    if (!ahead && !spare && !ix_spare)
         return;
-    if (zeros)
+    if (ahead)
         s->prep_asked = s->cl.wrote + PREP_AHEAD;
     pthread_mutex_lock(&s->prep_lock);
     s->prep_want = s->prep_asked;
@@ -201,7 +245,8 @@ int rmq_preparer_start(struct rmq_store *s, char *err)
     pthread_mutex_init(&s->prep_lock, NULL);
     pthread_cond_init(&s->prep_cond, NULL);
     /* make the files the first writes need (on an empty store the first segment and index
-     * file) at once; zeros (SYNC_FLUSH) only once writing starts (the first commit kicks) */
+     * file) at once, but prepare pages only once writing starts (the first commit kicks):
+     * an idle broker keeps a small resident set */
     s->prep_asked = s->prep_want = s->cl.wrote;
     s->prep_files = true;
     atomic_store(&s->zero_claim, NO_CLAIM);

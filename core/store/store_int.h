@@ -50,16 +50,18 @@ struct rmq_store {
     _Atomic int io_error;            /* last sync error, 0 once a sync succeeds again */
     _Atomic int disk_full;           /* set by retention from disk usage */
 
-    /* the preparer (prepare.c): files ahead of the writer, and zeros under SYNC_FLUSH */
+    /* the preparer (prepare.c): files and pages ahead of the writer */
     pthread_t preparer;
     bool preparer_running;
     pthread_mutex_t prep_lock;
     pthread_cond_t prep_cond;
     bool prep_stop;
-    _Atomic bool prep_broken;        /* zeroing failed: stop trying */
-    int64_t prep_want;               /* under prep_lock: zero up to here */
+    _Atomic bool prep_broken;        /* populating or zeroing failed: stop trying */
+    int64_t prep_want;               /* under prep_lock: prepare up to here */
     bool prep_files;                 /* under prep_lock: check for files to make ahead */
     int64_t prep_asked;              /* loop thread: what it last asked for */
+    int64_t rate_since_us, rate_from;    /* loop thread: the append rate's window */
+    bool writer_fast;                /* loop thread: that rate was over the threshold */
     _Atomic int64_t zero_claim;      /* SYNC: start of the chunk being zeroed, or INT64_MAX */
     _Atomic int64_t cl_reserve;      /* SYNC: the writer will write below this */
 
