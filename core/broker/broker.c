@@ -55,13 +55,23 @@ static const struct {
     {RMQ_REQ_RMQ_SHUTDOWN, rmq_handle_shutdown},
 };
 
+#define REPLY_COPY_MAX (64 << 10)
+
 void rmq_broker_reply(struct rmq_conn *c, struct rmq_cmd *resp)
 {
-    struct rmq_buf out = {0};
-    if (rmq_cmd_encode(resp, &out) == 0)
-        rmq_conn_send_owned(c, out.data, out.len);   /* takes the buffer */
-    else
-        rmq_buf_free(&out);
+    /* One buffer for every reply (loop thread only): a small reply is copied into the
+     * connection's output chunk, so the replies of one loop iteration leave as one run of
+     * bytes, not an iovec and a malloc'd buffer each; a large one is handed over. */
+    static struct rmq_buf out;
+    rmq_buf_reset(&out);
+    if (rmq_cmd_encode(resp, &out) == 0) {
+        if (out.len <= REPLY_COPY_MAX) {
+            rmq_conn_send(c, out.data, out.len);
+        } else {
+            rmq_conn_send_owned(c, out.data, out.len);   /* takes the buffer */
+            out = (struct rmq_buf){0};
+        }
+    }
     rmq_cmd_free(resp);
 }
 

@@ -109,10 +109,10 @@ static int put_one(struct rmq_broker *b, struct rmq_msg_in *in, const char *prop
     if (rc)
         return rc;
     char id[64];
-    rmq_msg_offset_id(id, &b->store_host, r->phys);
+    int idlen = rmq_msg_offset_id(id, &b->store_host, r->phys);
     if (ids->len)
-        rmq_buf_addstr(ids, ",");
-    rmq_buf_addstr(ids, id);
+        rmq_buf_add(ids, ",", 1);
+    rmq_buf_add(ids, id, (size_t)idlen);
     return 0;
 }
 
@@ -195,7 +195,7 @@ static bool broker_only_topic(const char *topic)
     static const char *const topics[] = {RMQ_SCHEDULE_TOPIC, "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
                                          "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT"};
     for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
-        if (!strcmp(topic, topics[i]))
+        if (topic[0] == topics[i][0] && !strcmp(topic, topics[i]))   /* per send: spare the calls */
             return true;
     return false;
 }
@@ -254,17 +254,20 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
         .sys_flag = (uint32_t)sysflag, .born_ts = born, .reconsume_times = (int32_t)reconsume,
     };
     born_host(c, &in.born_host);
-    struct rmq_buf ids = {0};
+    /* the offset message ids of this send, in a buffer kept for the next (loop thread) */
+    static struct rmq_buf id_buf;
+    struct rmq_buf *ids = &id_buf;
+    rmq_buf_reset(ids);
     struct rmq_put_result first = {0}, r = {0};
     int64_t count = 0;
     size_t plen = props ? strlen(props) : 0;
     int rc;
     if (batch) {
-        rc = put_batch(b, &in, req->body, req->body_len, &ids, &first, &r, &count, err);
+        rc = put_batch(b, &in, req->body, req->body_len, ids, &first, &r, &count, err);
     } else {
         in.body = req->body;
         in.body_len = req->body_len;
-        rc = put_one(b, &in, props, plen, true, &ids, &r, err);
+        rc = put_one(b, &in, props, plen, true, ids, &r, err);
         first = r;
         count = rc ? 0 : 1;
     }
@@ -272,38 +275,36 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
     b->stats.put_bytes += r.end - first.phys;
     if (rc)
         b->stats.put_failed++;
-    if (rc && count == 0) {
-        rmq_buf_free(&ids);
+    if (rc && count == 0)
         return rmq_broker_reply_code(c, req, store_error_code(rc), "%s", err);
-    }
+    if (rmq_cmd_is_oneway(req))
+        return;
     /* a batch that failed part way: what went in is kept and acknowledged, the error said */
+    struct rmq_cmd resp;
+    rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
+    if (rc)
+        rmq_cmd_set_remark(&resp, "only %lld messages of the batch were stored: %s", (long long)count, err);
+    rmq_cmd_add_ext(&resp, "msgId", (const char *)ids->data, ids->len);
+    rmq_cmd_add_ext_int(&resp, "queueId", qid);
+    rmq_cmd_add_ext_int(&resp, "queueOffset", first.queue_offset);
+    const char *region = b->conf->broker.region_id;
+    rmq_cmd_add_ext(&resp, "MSG_REGION", region, strlen(region));
+    rmq_cmd_add_ext(&resp, "TRACE_ON", b->conf->broker.trace_on ? "true" : "false", b->conf->broker.trace_on ? 4 : 5);
+    size_t wl;
+    const char *wait = NULL;
+    bool must_wait = b->conf->store.flush_disk_type == RMQ_FLUSH_SYNC &&
+                     !((wait = props ? rmq_props_get(props, plen, RMQ_PROP_WAIT, &wl) : NULL) &&
+                       wl == 5 && !strncmp(wait, "false", 5));
+    if (!must_wait) {
+        rmq_broker_reply(c, &resp);   /* leaves after this iteration's commit */
+        return;
+    }
     struct pending_send *p = malloc(sizeof *p);
     if (!p) {
-        rmq_buf_free(&ids);
+        rmq_cmd_free(&resp);
         return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
     }
-    rmq_cmd_init_response(&p->resp, req, RMQ_RESP_SUCCESS, NULL);
-    if (rc)
-        rmq_cmd_set_remark(&p->resp, "only %lld messages of the batch were stored: %s", (long long)count, err);
-    rmq_cmd_set_ext(&p->resp, "msgId", (const char *)ids.data);
-    rmq_buf_free(&ids);
-    rmq_cmd_set_ext_int(&p->resp, "queueId", qid);
-    rmq_cmd_set_ext_int(&p->resp, "queueOffset", first.queue_offset);
-    rmq_cmd_set_ext(&p->resp, "MSG_REGION", b->conf->broker.region_id);
-    rmq_cmd_set_ext(&p->resp, "TRACE_ON", b->conf->broker.trace_on ? "true" : "false");
-    size_t wl;
-    const char *wait = props ? rmq_props_get(props, plen, RMQ_PROP_WAIT, &wl) : NULL;
-    bool must_wait = b->conf->store.flush_disk_type == RMQ_FLUSH_SYNC && !(wait && wl == 5 && !strncmp(wait, "false", 5));
-    if (rmq_cmd_is_oneway(req)) {
-        rmq_cmd_free(&p->resp);
-        free(p);
-        return;
-    }
-    if (!must_wait) {
-        rmq_broker_reply(c, &p->resp);   /* leaves after this iteration's commit */
-        free(p);
-        return;
-    }
+    p->resp = resp;
     rmq_conn_ref(c);
     p->conn = c;
     rmq_waitq_push(&b->flush_waits, r.end,

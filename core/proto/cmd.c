@@ -159,6 +159,18 @@ void rmq_cmd_set_extn(struct rmq_cmd *c, const char *key, size_t klen, const cha
     rmq_cmd_ext_append(c, k, (uint32_t)klen, v, (uint32_t)vlen);
 }
 
+void rmq_cmd_add_ext(struct rmq_cmd *c, const char *key, const char *val, size_t vlen)
+{
+    assert(vlen <= UINT32_MAX);
+    rmq_cmd_ext_append(c, key, (uint32_t)strlen(key), rmq_cmd_arena_strdup(c, val, vlen), (uint32_t)vlen);
+}
+
+void rmq_cmd_add_ext_int(struct rmq_cmd *c, const char *key, int64_t v)
+{
+    char d[24];
+    rmq_cmd_add_ext(c, key, d, rmq_fmt_i64(d, v));
+}
+
 void rmq_cmd_set_ext(struct rmq_cmd *c, const char *key, const char *val)
 {
     rmq_cmd_set_extn(c, key, strlen(key), val, strlen(val));

@@ -173,6 +173,10 @@ void rmq_cmd_set_ext(struct rmq_cmd *c, const char *key, const char *val);
 void rmq_cmd_set_extn(struct rmq_cmd *c, const char *key, size_t klen, const char *val, size_t vlen);
 /* … the decimal text of v, as Java's String.valueOf(long) */
 void rmq_cmd_set_ext_int(struct rmq_cmd *c, const char *key, int64_t v);
+/* For building a command (a response, per message): adds extFields[key] = val without
+ * looking for an earlier key and without copying key, which must outlive c (a literal). */
+void rmq_cmd_add_ext(struct rmq_cmd *c, const char *key, const char *val, size_t vlen);
+void rmq_cmd_add_ext_int(struct rmq_cmd *c, const char *key, int64_t v);
 /* … "true" or "false" */
 void rmq_cmd_set_ext_bool(struct rmq_cmd *c, const char *key, bool v);
 

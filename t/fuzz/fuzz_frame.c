@@ -65,7 +65,8 @@ static int crossable(const struct rmq_cmd *c)
             return 0;
         for (uint32_t i = 0; i < c->next; i++)
             if (memchr(c->ext[i].key, 0, c->ext[i].klen) || !utf8_ok(c->ext[i].key, c->ext[i].klen) ||
-                !utf8_ok(c->ext[i].val, c->ext[i].vlen))
+                !utf8_ok(c->ext[i].val, c->ext[i].vlen) ||
+                rmq_cmd_ext_find(c, c->ext[i].key) != &c->ext[i])   /* JSON keeps one of a repeated key */
                 return 0;
         return 1;
     }
@@ -119,8 +120,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (uint32_t i = 0; i < c.next; i++) {
                 int64_t v;
                 check(c.ext[i].klen > 0);
-                if (!memchr(c.ext[i].key, 0, c.ext[i].klen))
-                    check(rmq_cmd_ext_find(&c, c.ext[i].key) == &c.ext[i]);
+                if (!memchr(c.ext[i].key, 0, c.ext[i].klen)) {   /* a repeated key: the last one */
+                    const struct rmq_kv *f = rmq_cmd_ext_find(&c, c.ext[i].key);
+                    check(f && f >= &c.ext[i] && f->klen == c.ext[i].klen &&
+                          memcmp(f->key, c.ext[i].key, f->klen) == 0);
+                }
                 rmq_cmd_ext_int(&c, c.ext[i].key, INT64_MIN, INT64_MAX, &v, err);
                 rmq_cmd_ext_bool(&c, c.ext[i].key, false);
             }
