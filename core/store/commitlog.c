@@ -184,6 +184,15 @@ const uint8_t *rmq_cl_at(const struct rmq_commitlog *cl, int64_t off, size_t *av
     return f->base + (off - f->start);
 }
 
+const uint8_t *rmq_cl_at_staged(const struct rmq_commitlog *cl, int64_t off, size_t *avail)
+{
+    if (cl->stage_len && off >= cl->stage_at && off < cl->stage_at + (int64_t)cl->stage_len) {
+        *avail = (size_t)(cl->stage_at + (int64_t)cl->stage_len - off);
+        return cl->stage + (off - cl->stage_at);
+    }
+    return rmq_cl_at(cl, off, avail);
+}
+
 int rmq_cl_read(const struct rmq_commitlog *cl, int64_t off, struct rmq_msg *m, int check, char *err)
 {
     size_t avail;

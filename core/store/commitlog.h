@@ -87,6 +87,11 @@ static inline void rmq_cl_publish(struct rmq_commitlog *cl)
  * the segment is deleted (retention or truncation, both on the loop thread). */
 const uint8_t *rmq_cl_at(const struct rmq_commitlog *cl, int64_t off, size_t *avail);
 
+/* rmq_cl_at that also sees the staged records (in the staging buffer, valid until the
+ * next append or rmq_cl_unstage): for dispatch on the loop thread only, which reads what
+ * it just appended from the buffer instead of faulting the fresh pages of the mapping. */
+const uint8_t *rmq_cl_at_staged(const struct rmq_commitlog *cl, int64_t off, size_t *avail);
+
 /* Reads the record at off into m (checking CRCs when check). Returns its size, 0 for a
  * blank marker, or a negative code with err set. */
 int rmq_cl_read(const struct rmq_commitlog *cl, int64_t off, struct rmq_msg *m, int check, char *err);

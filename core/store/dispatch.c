@@ -85,7 +85,7 @@ int rmq_store_dispatch_range(struct rmq_store *s, int64_t from, int64_t to, char
     int count = 0;
     while (off < to) {
         size_t avail;
-        const uint8_t *p = rmq_cl_at(&s->cl, off, &avail);
+        const uint8_t *p = rmq_cl_at_staged(&s->cl, off, &avail);
         if (!p) {
             rmq_seterr(err, RMQ_ECORRUPT, "dispatch: offset %lld is not in the commitlog", (long long)off);
             break;
@@ -120,7 +120,11 @@ void rmq_store_publish_marks(struct rmq_store *s)
 
 int rmq_store_dispatch(struct rmq_store *s)
 {
-    int64_t to = s->o.sync_flush ? rmq_store_flushed(s) : rmq_store_written(s);
+    return rmq_store_dispatch_to(s, s->o.sync_flush ? rmq_store_flushed(s) : rmq_store_written(s));
+}
+
+int rmq_store_dispatch_to(struct rmq_store *s, int64_t to)
+{
     if (to <= s->dispatched)
         return 0;
     char err[RMQ_ERRLEN];

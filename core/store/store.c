@@ -302,14 +302,19 @@ void rmq_store_commit(struct rmq_store *s)
 {
     if (s->cl.wrote == atomic_load_explicit(&s->cl.written, memory_order_relaxed))
         return;
-    rmq_cl_publish(&s->cl);
     if (s->o.sync_flush) {
+        rmq_cl_publish(&s->cl);
         pthread_mutex_lock(&s->flush_lock);
         s->kick = true;
         pthread_cond_signal(&s->flush_cond);
         pthread_mutex_unlock(&s->flush_lock);
     } else {
-        rmq_store_dispatch(s);
+        /* queue entries first, from the staging buffer, then the records into the file:
+         * both before anyone else runs on this thread, so no reader sees one without the
+         * other; reading the fresh records through the mapping instead made the loop
+         * thread fault on them, and those faults read ahead (zeroing fresh pages) */
+        rmq_store_dispatch_to(s, s->cl.wrote);
+        rmq_cl_publish(&s->cl);
     }
     rmq_preparer_kick(s);   /* after dispatch: it may have filled the index file */
 }

@@ -72,6 +72,8 @@ struct rmq_store {
 int rmq_store_recover(struct rmq_store *s, char *err);
 /* dispatch.c */
 int rmq_store_dispatch_range(struct rmq_store *s, int64_t from, int64_t to, char *err);
+/* Dispatches up to `to` and publishes the marks (rmq_store_dispatch with its bound). */
+int rmq_store_dispatch_to(struct rmq_store *s, int64_t to);
 void rmq_store_publish_marks(struct rmq_store *s);
 /* store.c */
 struct rmq_cq *rmq_store_cq_get(struct rmq_store *s, const char *topic, size_t tlen, int32_t qid,

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store/store_int.h"   /* the commitlog's staging, for one test */
 #include "store/waitq.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -194,6 +195,13 @@ static void staged_appends_reach_the_file_at_commit(void **state)
     assert_int_equal(put(f, "TopicTest", 0, 7, &r), 0);
     size_t avail;
     assert_null(rmq_store_raw(f->s, r.phys, &avail));
+    /* dispatch alone reads it, from the staging buffer */
+    struct rmq_msg m;
+    char err[RMQ_ERRLEN];
+    const uint8_t *staged = rmq_cl_at_staged(&f->s->cl, r.phys, &avail);
+    assert_non_null(staged);
+    assert_int_equal(rmq_msg_decode(staged, avail, &m, RMQ_MSG_CHECK_CRC, err), (int)r.size);
+    assert_int_equal(m.phys_offset, r.phys);
     uint8_t before[256], after[256];
     assert_true(r.size <= sizeof before);
     file_bytes(f, r.phys, before, r.size);
