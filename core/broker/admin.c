@@ -20,7 +20,7 @@ static bool topic_queue(struct rmq_broker *b, struct rmq_conn *c, const struct r
                         const char **topic, int32_t *qid, const struct rmq_cq **cq)
 {
     int64_t q;
-    if (!rmq_broker_need_str(c, req, "topic", topic) || !rmq_broker_need_int(c, req, "queueId", 0, 65535, &q))
+    if (!rmq_need_str(c, req, "topic", topic) || !rmq_need_int(c, req, "queueId", 0, 65535, &q))
         return false;
     *qid = (int32_t)q;
     *cq = rmq_store_queue(b->store, *topic, *qid);
@@ -34,7 +34,7 @@ static void reply_long(struct rmq_conn *c, const struct rmq_cmd *req, const char
     struct rmq_cmd resp;
     rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
     rmq_cmd_set_ext_int(&resp, key, v);
-    rmq_broker_reply(c, &resp);
+    rmq_reply(c, &resp);
 }
 
 void rmq_handle_query_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
@@ -42,15 +42,15 @@ void rmq_handle_query_offset(struct rmq_broker *b, struct rmq_conn *c, const str
     const char *group, *topic;
     int32_t qid;
     const struct rmq_cq *cq;
-    if (!rmq_broker_need_str(c, req, "consumerGroup", &group) || !topic_queue(b, c, req, &topic, &qid, &cq))
+    if (!rmq_need_str(c, req, "consumerGroup", &group) || !topic_queue(b, c, req, &topic, &qid, &cq))
         return;
     int64_t off = rmq_offset_table_get(b->offsets, topic, group, qid);
     if (off >= 0)
         return reply_long(c, req, "offset", off);
     /* never consumed: from 0 while the queue was never trimmed (PROTOCOL §2.6) */
     if (!rmq_cmd_ext_bool(req, "setZeroIfNotFound", true) || (cq && cq->min_offset > 0))
-        return rmq_broker_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND,
-                                     "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first");
+        return rmq_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND,
+                              "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first");
     reply_long(c, req, "offset", 0);
 }
 
@@ -60,18 +60,18 @@ void rmq_handle_update_offset(struct rmq_broker *b, struct rmq_conn *c, const st
     int32_t qid;
     const struct rmq_cq *cq;
     int64_t off;
-    if (!rmq_broker_need_str(c, req, "consumerGroup", &group) || !topic_queue(b, c, req, &topic, &qid, &cq) ||
-        !rmq_broker_need_int(c, req, "commitOffset", -1, INT64_MAX, &off))
+    if (!rmq_need_str(c, req, "consumerGroup", &group) || !topic_queue(b, c, req, &topic, &qid, &cq) ||
+        !rmq_need_int(c, req, "commitOffset", -1, INT64_MAX, &off))
         return;
     if (!rmq_topics_get(&b->topics, topic))
-        return rmq_broker_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist", topic);
+        return rmq_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist", topic);
     /* ali-ons sends -1 for "nothing consumed yet" (its offset 0): that is no offset, and
      * must not take back one already committed (reference/ali-ons.md §12) */
     if (off >= 0) {
         rmq_offset_table_set(b->offsets, topic, group, qid, off);
         b->offsets_dirty = true;
     }
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 void rmq_handle_max_offset(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
@@ -98,7 +98,7 @@ void rmq_handle_search_offset(struct rmq_broker *b, struct rmq_conn *c, const st
     int32_t qid;
     const struct rmq_cq *cq;
     int64_t ts;
-    if (topic_queue(b, c, req, &topic, &qid, &cq) && rmq_broker_need_int(c, req, "timestamp", INT64_MIN, INT64_MAX, &ts))
+    if (topic_queue(b, c, req, &topic, &qid, &cq) && rmq_need_int(c, req, "timestamp", INT64_MIN, INT64_MAX, &ts))
         reply_long(c, req, "offset", rmq_store_offset_by_time(b->store, topic, qid, ts));
 }
 
@@ -112,7 +112,7 @@ void rmq_handle_earliest_time(struct rmq_broker *b, struct rmq_conn *c, const st
     struct rmq_msg m;
     char err[RMQ_ERRLEN];
     if (!cq || rmq_store_get(b->store, topic, qid, cq->min_offset, &m, err) < 0)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "no message in %s/%d", topic, qid);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "no message in %s/%d", topic, qid);
     reply_long(c, req, "timestamp", m.store_ts);
 }
 
@@ -120,14 +120,14 @@ void rmq_handle_create_topic(struct rmq_broker *b, struct rmq_conn *c, const str
 {
     const char *topic;
     int64_t r = 8, w = 8, perm = 6, sysflag = 0;
-    if (!rmq_broker_need_str(c, req, "topic", &topic))
+    if (!rmq_need_str(c, req, "topic", &topic))
         return;
     char err[RMQ_ERRLEN];
     if ((rmq_cmd_ext_int(req, "readQueueNums", 0, 65535, &r, err) == RMQ_EINVAL) ||
         (rmq_cmd_ext_int(req, "writeQueueNums", 0, 65535, &w, err) == RMQ_EINVAL) ||
         (rmq_cmd_ext_int(req, "perm", 0, 7, &perm, err) == RMQ_EINVAL) ||
         (rmq_cmd_ext_int(req, "topicSysFlag", 0, INT32_MAX, &sysflag, err) == RMQ_EINVAL))
-        return rmq_broker_reply_code(c, req, RMQ_RESP_INVALID_PARAMETER, "%s", err);
+        return rmq_reply_code(c, req, RMQ_RESP_INVALID_PARAMETER, "%s", err);
     struct rmq_topic_conf tc;
     rmq_topic_conf_init(&tc, topic);
     tc.read_queue_nums = (int32_t)r;
@@ -139,27 +139,27 @@ void rmq_handle_create_topic(struct rmq_broker *b, struct rmq_conn *c, const str
     tc.topic_filter_type = ft && !strcmp(ft, "MULTI_TAG") ? RMQ_TOPIC_FILTER_MULTI_TAG : RMQ_TOPIC_FILTER_SINGLE_TAG;
     int rc = rmq_topics_put(&b->topics, &tc, err);
     if (rc < 0)
-        return rmq_broker_reply_code(c, req, rc == RMQ_EINVAL ? RMQ_RESP_INVALID_PARAMETER : RMQ_RESP_SYSTEM_ERROR,
-                                     "%s", err);
+        return rmq_reply_code(c, req, rc == RMQ_EINVAL ? RMQ_RESP_INVALID_PARAMETER : RMQ_RESP_SYSTEM_ERROR,
+                              "%s", err);
     if (rc > 0)
         rmq_info("broker: topic %s: %d read / %d write queues, perm %d", topic, tc.read_queue_nums,
                  tc.write_queue_nums, tc.perm);
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 void rmq_handle_delete_topic(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *topic;
     char err[RMQ_ERRLEN];
-    if (!rmq_broker_need_str(c, req, "topic", &topic))
+    if (!rmq_need_str(c, req, "topic", &topic))
         return;
     int rc = rmq_topics_delete(&b->topics, topic, err);
     if (rc && rc != RMQ_ENOTFOUND)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
     rmq_store_delete_topic(b->store, topic);
     rmq_offset_table_delete_topic(b->offsets, topic);
     b->offsets_dirty = true;
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
@@ -167,8 +167,8 @@ void rmq_handle_all_topics(struct rmq_broker *b, struct rmq_conn *c, const struc
     size_t len;
     char *json = rmq_topic_table_encode(b->topics.table, &len);
     if (!json)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
-    rmq_broker_reply_body(c, req, json, len);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
+    rmq_reply_body(c, req, json, len);
     free(json);
 }
 
@@ -179,7 +179,7 @@ void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct
     char err[RMQ_ERRLEN];
     if (rmq_clients_heartbeat(&b->clients, c, req->language, req->version, req->body, req->body_len,
                               rmq_broker_group_changed, b, err))
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
     for (const struct rmq_client_entry *e = b->clients.head; e; e = e->next) {
         if (e->conn != c)
             continue;
@@ -193,13 +193,13 @@ void rmq_handle_heartbeat(struct rmq_broker *b, struct rmq_conn *c, const struct
                 rmq_warn("broker: %s", err);
         }
     }
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 void rmq_handle_unregister(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     rmq_clients_forget(&b->clients, c, rmq_broker_group_changed, b);
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 static void add_id(void *arg, const struct rmq_client_entry *e)
@@ -214,7 +214,7 @@ static void add_id(void *arg, const struct rmq_client_entry *e)
 void rmq_handle_consumer_list(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *group;
-    if (!rmq_broker_need_str(c, req, "consumerGroup", &group))
+    if (!rmq_need_str(c, req, "consumerGroup", &group))
         return;
     struct rmq_buf ids = {0};
     rmq_buf_addstr(&ids, "[");
@@ -222,12 +222,12 @@ void rmq_handle_consumer_list(struct rmq_broker *b, struct rmq_conn *c, const st
     rmq_buf_addstr(&ids, "]");
     if (ids.len == 2) {
         rmq_buf_free(&ids);
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "no consumer for this group, %s", group);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "no consumer for this group, %s", group);
     }
     struct rmq_buf body = {0};
     rmq_buf_printf(&body, "{\"consumerIdList\":%s}", (const char *)ids.data);
     rmq_buf_free(&ids);
-    rmq_broker_reply_body(c, req, body.data, body.len);
+    rmq_reply_body(c, req, body.data, body.len);
     rmq_buf_free(&body);
 }
 
@@ -238,7 +238,7 @@ static void notify_one(void *arg, const struct rmq_client_entry *e)
     rmq_cmd_init_request(&n, RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED, RMQ_SER_JSON);
     n.flag = RMQ_FLAG_ONEWAY;
     rmq_cmd_set_ext(&n, "consumerGroup", group);
-    rmq_broker_reply(e->conn, &n);
+    rmq_reply(e->conn, &n);
 }
 
 void rmq_broker_group_changed(void *arg, const char *group)
@@ -250,7 +250,7 @@ void rmq_broker_group_changed(void *arg, const char *group)
 void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     rmq_info("broker: shutdown requested by %s", rmq_conn_peer(c));
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
     rmq_broker_stop(b);   /* handled next iteration, after the reply has been written */
 }
 
@@ -258,16 +258,16 @@ void rmq_handle_shutdown(struct rmq_broker *b, struct rmq_conn *c, const struct 
 void rmq_handle_view_message(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     int64_t off;
-    if (!rmq_broker_need_int(c, req, "offset", 0, INT64_MAX, &off))
+    if (!rmq_need_int(c, req, "offset", 0, INT64_MAX, &off))
         return;
     struct rmq_msg m;
     char err[RMQ_ERRLEN];
     size_t avail;
     const uint8_t *rec = rmq_store_raw(b->store, off, &avail);
     if (!rec || rmq_store_read(b->store, off, &m, RMQ_MSG_CHECK_NONE, err) <= 0)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "can not find message by the offset, %lld",
-                                     (long long)off);
-    rmq_broker_reply_body(c, req, rec, m.total_size);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "can not find message by the offset, %lld",
+                              (long long)off);
+    rmq_reply_body(c, req, rec, m.total_size);
 }
 
 /* QUERY_MESSAGE (12): messages of a topic by key (KEYS token or UNIQ_KEY) in a time range. */
@@ -275,7 +275,7 @@ void rmq_handle_query_message(struct rmq_broker *b, struct rmq_conn *c, const st
 {
     const char *topic, *key;
     int64_t max = 32, begin = 0, end = INT64_MAX;
-    if (!rmq_broker_need_str(c, req, "topic", &topic) || !rmq_broker_need_str(c, req, "key", &key))
+    if (!rmq_need_str(c, req, "topic", &topic) || !rmq_need_str(c, req, "key", &key))
         return;
     rmq_cmd_ext_int(req, "maxNum", 1, 256, &max, NULL);
     rmq_cmd_ext_int(req, "beginTimestamp", INT64_MIN, INT64_MAX, &begin, NULL);
@@ -285,8 +285,8 @@ void rmq_handle_query_message(struct rmq_broker *b, struct rmq_conn *c, const st
     int64_t phys[256];
     int n = rmq_store_query_key(b->store, topic, key, begin, end, (int)max, phys);
     if (n <= 0)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND,
-                                     "can not find message, maybe time range not correct");
+        return rmq_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND,
+                              "can not find message, maybe time range not correct");
     struct rmq_buf body = {0};
     for (int i = 0; i < n; i++) {
         size_t avail;
@@ -301,7 +301,7 @@ void rmq_handle_query_message(struct rmq_broker *b, struct rmq_conn *c, const st
     rmq_cmd_set_ext_int(&resp, "indexLastUpdatePhyoffset", rmq_store_written(b->store));
     resp.body = body.data;
     resp.body_len = body.len;
-    rmq_broker_reply(c, &resp);
+    rmq_reply(c, &resp);
     rmq_buf_free(&body);
 }
 
@@ -327,11 +327,11 @@ static int64_t last_store_time(struct rmq_broker *b, const char *topic, int qid,
 void rmq_handle_topic_stats(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *topic;
-    if (!rmq_broker_need_str(c, req, "topic", &topic))
+    if (!rmq_need_str(c, req, "topic", &topic))
         return;
     const struct rmq_topic_conf *tc = rmq_topics_get(&b->topics, topic);
     if (!tc)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist", topic);
+        return rmq_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist", topic);
     int queues = tc->write_queue_nums > tc->read_queue_nums ? tc->write_queue_nums : tc->read_queue_nums;
     struct rmq_buf body = {0};
     rmq_buf_addstr(&body, "{\"offsetTable\":{");
@@ -345,7 +345,7 @@ void rmq_handle_topic_stats(struct rmq_broker *b, struct rmq_conn *c, const stru
                        (long long)last_store_time(b, topic, q, max - 1), (long long)max, (long long)min);
     }
     rmq_buf_addstr(&body, "},\"topicPutTps\":0.0}");
-    rmq_broker_reply_body(c, req, body.data, body.len);
+    rmq_reply_body(c, req, body.data, body.len);
     rmq_buf_free(&body);
 }
 
@@ -390,7 +390,7 @@ static int stats_each(void *arg, const char *topic, const char *group, int32_t q
 void rmq_handle_consume_stats(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *group;
-    if (!rmq_broker_need_str(c, req, "consumerGroup", &group))
+    if (!rmq_need_str(c, req, "consumerGroup", &group))
         return;
     const char *topic = rmq_cmd_ext(req, "topic");
     struct rmq_buf body = {0};
@@ -401,7 +401,7 @@ void rmq_handle_consume_stats(struct rmq_broker *b, struct rmq_conn *c, const st
     else
         rmq_offset_table_foreach(b->offsets, stats_each, &st);
     rmq_buf_addstr(&body, "}}");
-    rmq_broker_reply_body(c, req, body.data, body.len);
+    rmq_reply_body(c, req, body.data, body.len);
     rmq_buf_free(&body);
 }
 
@@ -482,6 +482,6 @@ void rmq_handle_runtime_info(struct rmq_broker *b, struct rmq_conn *c, const str
         kv(&body, key, "%lld,%lld", (long long)(done < 0 ? 0 : done), (long long)(q ? q->max_offset : 0));
     }
     rmq_buf_addstr(&body, "}}");
-    rmq_broker_reply_body(c, req, body.data, body.len);
+    rmq_reply_body(c, req, body.data, body.len);
     rmq_buf_free(&body);
 }

@@ -16,15 +16,15 @@ bool rmq_broker_group_may_consume(struct rmq_broker *b, struct rmq_conn *c, cons
 {
     const char *name;
     char err[RMQ_ERRLEN];
-    if (!rmq_broker_need_str(c, req, "consumerGroup", &name))
+    if (!rmq_need_str(c, req, "consumerGroup", &name))
         return false;
     const struct rmq_group_conf *g = rmq_groups_find(&b->groups, name, err);
     if (!g) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, "%s", err);
+        rmq_reply_code(c, req, RMQ_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, "%s", err);
         return false;
     }
     if (!g->consume_enable) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "subscription group no permission, %s", name);
+        rmq_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "subscription group no permission, %s", name);
         return false;
     }
     return true;
@@ -35,12 +35,12 @@ void rmq_handle_update_group(struct rmq_broker *b, struct rmq_conn *c, const str
     struct rmq_group_conf g;
     char err[RMQ_ERRLEN];
     if (!req->body_len)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "the SubscriptionGroupConfig body is missing");
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "the SubscriptionGroupConfig body is missing");
     if (rmq_group_conf_parse((const char *)req->body, req->body_len, &g, err) ||
         rmq_groups_put(&b->groups, &g, err) < 0)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
     rmq_info("broker: subscription group %s updated by %s", g.name, rmq_conn_peer(c));
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 void rmq_handle_all_groups(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req)
@@ -48,8 +48,8 @@ void rmq_handle_all_groups(struct rmq_broker *b, struct rmq_conn *c, const struc
     size_t len;
     char *json = rmq_group_table_encode(b->groups.table, &len);
     if (!json)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
-    rmq_broker_reply_body(c, req, json, len);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
+    rmq_reply_body(c, req, json, len);
     free(json);
 }
 
@@ -57,12 +57,12 @@ void rmq_handle_delete_group(struct rmq_broker *b, struct rmq_conn *c, const str
 {
     const char *name;
     char err[RMQ_ERRLEN];
-    if (!rmq_broker_need_str(c, req, "groupName", &name))
+    if (!rmq_need_str(c, req, "groupName", &name))
         return;
     if (rmq_groups_delete(&b->groups, name, err) == RMQ_ENOTFOUND)
         rmq_info("broker: %s", err);   /* Java answers SUCCESS for a missing group too */
     if (rmq_cmd_ext_bool(req, "cleanOffset", false) && rmq_offset_table_delete_group(b->offsets, name) > 0)
         b->offsets_dirty = true;
     rmq_info("broker: subscription group %s deleted by %s", name, rmq_conn_peer(c));
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }

@@ -26,20 +26,20 @@ static bool read_body(struct rmq_conn *c, const struct rmq_cmd *req, struct lock
     char err[RMQ_ERRLEN];
     lb->root = rmq_json_parse_lenient((const char *)req->body, req->body_len, "lock body", err);
     if (!lb->root) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
         return false;
     }
     lb->group = json_string_value(json_object_get(lb->root, "consumerGroup"));
     lb->client = json_string_value(json_object_get(lb->root, "clientId"));
     lb->mqs = json_object_get(lb->root, "mqSet");
     if (!lb->group || !*lb->group || !lb->client || !*lb->client || !json_is_array(lb->mqs)) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "lock body: consumerGroup, clientId and mqSet are required");
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "lock body: consumerGroup, clientId and mqSet are required");
         json_decref(lb->root);
         return false;
     }
     if (json_array_size(lb->mqs) > RMQ_LOCK_MAX_BATCH) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "lock body: %zu queues, at most %d in one request",
-                              json_array_size(lb->mqs), RMQ_LOCK_MAX_BATCH);
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "lock body: %zu queues, at most %d in one request",
+                       json_array_size(lb->mqs), RMQ_LOCK_MAX_BATCH);
         json_decref(lb->root);
         return false;
     }
@@ -80,7 +80,7 @@ void rmq_handle_lock_batch(struct rmq_broker *b, struct rmq_conn *c, const struc
     }
     rmq_buf_addstr(&body, "]}");
     json_decref(lb.root);
-    rmq_broker_reply_body(c, req, body.data, body.len);
+    rmq_reply_body(c, req, body.data, body.len);
     rmq_buf_free(&body);
 }
 
@@ -97,5 +97,5 @@ void rmq_handle_unlock_batch(struct rmq_broker *b, struct rmq_conn *c, const str
             rmq_locks_release(&b->locks, lb.group, &mq, lb.client);
     }
     json_decref(lb.root);
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }

@@ -9,6 +9,7 @@
 #include "broker/groups.h"
 #include "broker/locks.h"
 #include "broker/register.h"
+#include "net/reply.h"
 #include "broker/stats.h"
 #include "broker/topics.h"
 #include "net/conn.h"
@@ -72,19 +73,6 @@ struct rmq_broker {
 
 /* A handler answers req on c (now, or later by keeping a reference on c). */
 typedef void (*rmq_handler)(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);
-
-/* Encodes resp and queues it on c (frees resp's arena). */
-void rmq_broker_reply(struct rmq_conn *c, struct rmq_cmd *resp);
-/* A SUCCESS reply carrying body[0..len) (copied before this returns); nothing for oneway. */
-void rmq_broker_reply_body(struct rmq_conn *c, const struct rmq_cmd *req, const void *body, size_t len);
-/* A reply with no fields: code and remark only. */
-void rmq_broker_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Reads a required extField, answering the request with an error when it is missing or
- * invalid (returns false then). */
-bool rmq_broker_need_str(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, const char **out);
-bool rmq_broker_need_int(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, int64_t min,
-                         int64_t max, int64_t *out);
 
 /* send.c */
 void rmq_handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_cmd *req);

@@ -86,9 +86,9 @@ static bool do_pull(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_c
 {
     const char *group, *topic;
     int64_t qid, offset, max_nums = 32, sysflag = 0, commit = 0, suspend = 0;
-    if (!rmq_broker_need_str(c, req, "consumerGroup", &group) || !rmq_broker_need_str(c, req, "topic", &topic) ||
-        !rmq_broker_need_int(c, req, "queueId", 0, 65535, &qid) ||
-        !rmq_broker_need_int(c, req, "queueOffset", 0, INT64_MAX, &offset))
+    if (!rmq_need_str(c, req, "consumerGroup", &group) || !rmq_need_str(c, req, "topic", &topic) ||
+        !rmq_need_int(c, req, "queueId", 0, 65535, &qid) ||
+        !rmq_need_int(c, req, "queueOffset", 0, INT64_MAX, &offset))
         return true;
     rmq_cmd_ext_int(req, "maxMsgNums", 1, MAX_PULL_NUMS, &max_nums, NULL);
     rmq_cmd_ext_int(req, "sysFlag", 0, INT32_MAX, &sysflag, NULL);
@@ -96,16 +96,16 @@ static bool do_pull(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_c
     rmq_cmd_ext_int(req, "suspendTimeoutMillis", 0, 3600000, &suspend, NULL);
     const struct rmq_topic_conf *tc = rmq_topics_get(&b->topics, topic);
     if (!tc) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please!", topic);
+        rmq_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please!", topic);
         return true;
     }
     if (!(tc->perm & RMQ_PERM_READ)) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "the topic[%s] pulling is forbidden", topic);
+        rmq_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "the topic[%s] pulling is forbidden", topic);
         return true;
     }
     if (qid >= tc->read_queue_nums) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_INVALID_PARAMETER, "queueId %lld is out of range: topic %s has %d read queues",
-                              (long long)qid, topic, tc->read_queue_nums);
+        rmq_reply_code(c, req, RMQ_RESP_INVALID_PARAMETER, "queueId %lld is out of range: topic %s has %d read queues",
+                       (long long)qid, topic, tc->read_queue_nums);
         return true;
     }
     if (may_park && (sysflag & PULL_SYS_COMMIT) && commit >= 0) {
@@ -209,7 +209,7 @@ void rmq_handle_pull(struct rmq_broker *b, struct rmq_conn *c, const struct rmq_
     if (!b->conf->broker.long_polling)
         hold = b->conf->broker.short_polling_ms;
     if (!p)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
     /* keep a copy of the request: the frame it was decoded from is gone after this call */
     rmq_cmd_init_request(&p->req, req->code, req->serialize);
     p->req.opaque = req->opaque;

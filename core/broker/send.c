@@ -163,7 +163,7 @@ static int retry_send_is_dead(struct rmq_broker *b, struct rmq_conn *c, const st
     const char *group = topic + strlen(RMQ_RETRY_PREFIX);
     const struct rmq_group_conf *g = rmq_groups_find(&b->groups, group, err);
     if (!g) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, "%s", err);
+        rmq_reply_code(c, req, RMQ_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, "%s", err);
         return -1;
     }
     int64_t max = g->retry_max_times;
@@ -175,7 +175,7 @@ static int retry_send_is_dead(struct rmq_broker *b, struct rmq_conn *c, const st
         return 0;
     const struct rmq_topic_conf *tc = rmq_topics_dlq(&b->topics, group, err);
     if (!tc) {
-        rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
         return -1;
     }
     snprintf(dlq, RMQ_MAX_TOPIC_LEN + 1, "%s", tc->name);
@@ -207,11 +207,11 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
     const char *const *names = req->code == RMQ_REQ_SEND_MESSAGE && !rmq_cmd_ext(req, "b") ? long_names : short_names;
     const char *topic, *props;
     int64_t qid, sysflag = 0, born = 0, flag = 0, defq = 4, reconsume = 0;
-    if (!rmq_broker_need_str(c, req, names[F_TOPIC], &topic) ||
-        !rmq_broker_need_int(c, req, names[F_QUEUE], INT32_MIN, INT32_MAX, &qid) ||
-        !rmq_broker_need_int(c, req, names[F_SYSFLAG], INT32_MIN, INT32_MAX, &sysflag) ||
-        !rmq_broker_need_int(c, req, names[F_BORN], INT64_MIN, INT64_MAX, &born) ||
-        !rmq_broker_need_int(c, req, names[F_FLAG], INT32_MIN, INT32_MAX, &flag))
+    if (!rmq_need_str(c, req, names[F_TOPIC], &topic) ||
+        !rmq_need_int(c, req, names[F_QUEUE], INT32_MIN, INT32_MAX, &qid) ||
+        !rmq_need_int(c, req, names[F_SYSFLAG], INT32_MIN, INT32_MAX, &sysflag) ||
+        !rmq_need_int(c, req, names[F_BORN], INT64_MIN, INT64_MAX, &born) ||
+        !rmq_need_int(c, req, names[F_FLAG], INT32_MIN, INT32_MAX, &flag))
         return;
     rmq_cmd_ext_int(req, names[F_DEFAULT_QUEUES], 1, 65535, &defq, NULL);
     rmq_cmd_ext_int(req, names[F_RECONSUME], 0, INT32_MAX, &reconsume, NULL);
@@ -221,7 +221,7 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
     char err[RMQ_ERRLEN];
     char dlq[RMQ_MAX_TOPIC_LEN + 1];
     if (broker_only_topic(topic))
-        return rmq_broker_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "Sending message to topic[%s] is forbidden.", topic);
+        return rmq_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "Sending message to topic[%s] is forbidden.", topic);
     if (!batch && !strncmp(topic, RMQ_RETRY_PREFIX, strlen(RMQ_RETRY_PREFIX))) {
         int dead = retry_send_is_dead(b, c, req, names, topic, reconsume, dlq, &props, dlq_props);
         if (dead < 0)
@@ -235,17 +235,17 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
     const struct rmq_topic_conf *tc =
         rmq_topics_for_send(&b->topics, topic, rmq_cmd_ext(req, names[F_DEFAULT_TOPIC]), (int)defq, &created, err);
     if (!tc)
-        return rmq_broker_reply_code(c, req, rmq_topic_name_valid(topic) ? RMQ_RESP_TOPIC_NOT_EXIST
-                                                                         : RMQ_RESP_MESSAGE_ILLEGAL, "%s", err);
+        return rmq_reply_code(c, req, rmq_topic_name_valid(topic) ? RMQ_RESP_TOPIC_NOT_EXIST
+                                                                  : RMQ_RESP_MESSAGE_ILLEGAL, "%s", err);
     if (created)   /* tell the name servers now, as Java's broker does, not at the next tick:
                     * a consumer started right after the producer must find the route */
         rmq_register_all(b);
     if (!(tc->perm & RMQ_PERM_WRITE))
-        return rmq_broker_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "the topic[%s] sending is forbidden", topic);
+        return rmq_reply_code(c, req, RMQ_RESP_NO_PERMISSION, "the topic[%s] sending is forbidden", topic);
     int queues = tc->write_queue_nums > tc->read_queue_nums ? tc->write_queue_nums : tc->read_queue_nums;
     if (qid >= queues)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_INVALID_PARAMETER,
-                                     "queueId %lld is out of range: topic %s has %d queues", (long long)qid, topic, queues);
+        return rmq_reply_code(c, req, RMQ_RESP_INVALID_PARAMETER,
+                              "queueId %lld is out of range: topic %s has %d queues", (long long)qid, topic, queues);
     if (qid < 0)
         qid = rand() % (tc->write_queue_nums > 0 ? tc->write_queue_nums : 1);
 
@@ -276,7 +276,7 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
     if (rc)
         b->stats.put_failed++;
     if (rc && count == 0)
-        return rmq_broker_reply_code(c, req, store_error_code(rc), "%s", err);
+        return rmq_reply_code(c, req, store_error_code(rc), "%s", err);
     if (rmq_cmd_is_oneway(req))
         return;
     /* a batch that failed part way: what went in is kept and acknowledged, the error said */
@@ -296,13 +296,13 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
                      !((wait = props ? rmq_props_get(props, plen, RMQ_PROP_WAIT, &wl) : NULL) &&
                        wl == 5 && !strncmp(wait, "false", 5));
     if (!must_wait) {
-        rmq_broker_reply(c, &resp);   /* leaves after this iteration's commit */
+        rmq_reply(c, &resp);   /* leaves after this iteration's commit */
         return;
     }
     struct pending_send *p = malloc(sizeof *p);
     if (!p) {
         rmq_cmd_free(&resp);
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "out of memory");
     }
     p->resp = resp;
     rmq_conn_ref(c);
@@ -326,7 +326,7 @@ static void send_done(void *arg, void *cookie, int status)
         rmq_cmd_set_remark(&p->resp, "not flushed to disk within syncFlushTimeout: %s",
                            rmq_store_writable(arg) ? rmq_strerror(rmq_store_writable(arg)) : "disk slow");
     }
-    rmq_broker_reply(p->conn, &p->resp);
+    rmq_reply(p->conn, &p->resp);
     rmq_conn_unref(p->conn);
     free(p);
 }

@@ -49,13 +49,13 @@ void rmq_handle_send_back(struct rmq_broker *b, struct rmq_conn *c, const struct
     const char *group;
     int64_t phys, level, max_times;
     char err[RMQ_ERRLEN];
-    if (!rmq_broker_need_str(c, req, "group", &group) ||
-        !rmq_broker_need_int(c, req, "offset", 0, INT64_MAX, &phys) ||
-        !rmq_broker_need_int(c, req, "delayLevel", INT32_MIN, INT32_MAX, &level))
+    if (!rmq_need_str(c, req, "group", &group) ||
+        !rmq_need_int(c, req, "offset", 0, INT64_MAX, &phys) ||
+        !rmq_need_int(c, req, "delayLevel", INT32_MIN, INT32_MAX, &level))
         return;
     const struct rmq_group_conf *g = rmq_groups_find(&b->groups, group, err);
     if (!g)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, "%s", err);
+        return rmq_reply_code(c, req, RMQ_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, "%s", err);
     max_times = g->retry_max_times;
     if (req->version >= RMQ_MQV_3_4_9)
         rmq_cmd_ext_int(req, "maxReconsumeTimes", INT32_MIN, INT32_MAX, &max_times, NULL);
@@ -63,8 +63,8 @@ void rmq_handle_send_back(struct rmq_broker *b, struct rmq_conn *c, const struct
         max_times = 16;   /* the client's -1: RocketMQ's default */
     struct rmq_msg m;
     if (rmq_store_read(b->store, phys, &m, RMQ_MSG_CHECK_NONE, err) <= 0)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "look message by offset failed, %lld",
-                                     (long long)phys);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "look message by offset failed, %lld",
+                              (long long)phys);
     int32_t times = m.reconsume_times;
     const struct rmq_topic_conf *tc;
     int32_t qid = 0;
@@ -79,16 +79,16 @@ void rmq_handle_send_back(struct rmq_broker *b, struct rmq_conn *c, const struct
             level = 3 + times;
     }
     if (!tc)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
     struct rmq_buf props = {0};
     copy_props(&m, rmq_cmd_ext(req, "originMsgId"), dead ? 0 : (int)level, &props);
     struct rmq_put_result r;
     int rc = rmq_broker_put_copy(b, &m, tc->name, qid, (const char *)props.data, props.len, times + 1, &r, err);
     rmq_buf_free(&props);
     if (rc)
-        return rmq_broker_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        return rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
     if (dead)
         rmq_info("broker: message at %lld of group %s went to %s after %d deliveries", (long long)phys, group,
                  tc->name, times + 1);
-    rmq_broker_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }

@@ -21,7 +21,7 @@ static void reply_body(struct rmq_conn *c, const struct rmq_cmd *req, struct rmq
 {
     resp->body = body->data;
     resp->body_len = body->len;
-    ns_reply(c, req, resp);
+    rmq_reply_to(c, req, resp);
     rmq_buf_free(body);
 }
 
@@ -29,29 +29,29 @@ void ns_register(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cm
 {
     struct rmq_broker_reg reg = {.conn_id = rmq_conn_id(c), .now_ms = rmq_now_ms()};
     char err[RMQ_ERRLEN];
-    if (!ns_need_str(c, req, "brokerName", &reg.name) || !ns_need_str(c, req, "brokerAddr", &reg.addr) ||
-        !ns_need_str(c, req, "clusterName", &reg.cluster))
+    if (!rmq_need_str(c, req, "brokerName", &reg.name) || !rmq_need_str(c, req, "brokerAddr", &reg.addr) ||
+        !rmq_need_str(c, req, "clusterName", &reg.cluster))
         return;
     if (rmq_cmd_ext_int(req, "brokerId", 0, INT64_MAX, &reg.id, err)) {
-        ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "brokerId: %s", rmq_cmd_ext(req, "brokerId") ? err : "missing");
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "brokerId: %s", rmq_cmd_ext(req, "brokerId") ? err : "missing");
         return;
     }
     reg.ha_addr = rmq_cmd_ext(req, "haServerAddr");
     int64_t crc = 0;
     if (rmq_cmd_ext_int(req, "bodyCrc32", INT32_MIN, UINT32_MAX, &crc, err) == RMQ_EINVAL) {
-        ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
         return;
     }
     if (crc != 0 && (uint32_t)crc != rmq_body_crc(req->body, req->body_len)) {
         rmq_warn("namesrv: registration of '%s' from %s: body CRC does not match", reg.name, rmq_conn_peer(c));
-        ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "crc32 not match");
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "crc32 not match");
         return;
     }
     struct rmq_register_body body, *bp = NULL;
     if (req->body_len) {
         if (rmq_register_body_decode(req->body, req->body_len, &body, err)) {
             rmq_warn("namesrv: registration of '%s' from %s refused: %s", reg.name, rmq_conn_peer(c), err);
-            ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "register broker failed: %s", err);
+            rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "register broker failed: %s", err);
             return;
         }
         bp = &body;
@@ -62,7 +62,7 @@ void ns_register(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cm
     if (bp)
         rmq_register_body_free(bp);
     if (rc) {
-        ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "register broker failed: %s", err);
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "register broker failed: %s", err);
         return;
     }
     struct rmq_cmd resp;
@@ -71,7 +71,7 @@ void ns_register(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cm
         rmq_cmd_set_ext(&resp, "masterAddr", master);
         rmq_cmd_set_ext(&resp, "haServerAddr", master_ha);
     }
-    ns_reply(c, req, &resp);
+    rmq_reply_to(c, req, &resp);
 }
 
 void ns_unregister(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
@@ -79,26 +79,26 @@ void ns_unregister(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_
     const char *name, *addr;
     int64_t id;
     char err[RMQ_ERRLEN];
-    if (!ns_need_str(c, req, "brokerName", &name) || !ns_need_str(c, req, "brokerAddr", &addr))
+    if (!rmq_need_str(c, req, "brokerName", &name) || !rmq_need_str(c, req, "brokerAddr", &addr))
         return;
     if (rmq_cmd_ext_int(req, "brokerId", 0, INT64_MAX, &id, err)) {
-        ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "brokerId: %s", rmq_cmd_ext(req, "brokerId") ? err : "missing");
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "brokerId: %s", rmq_cmd_ext(req, "brokerId") ? err : "missing");
         return;
     }
     /* unknown is fine: Java answers SUCCESS either way */
     rmq_routes_unregister(ns->routes, name, addr, id);
-    ns_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 void ns_route(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *topic;
-    if (!ns_need_str(c, req, "topic", &topic))
+    if (!rmq_need_str(c, req, "topic", &topic))
         return;
     struct rmq_topic_route r;
     if (rmq_routes_topic(ns->routes, topic, &r)) {
-        ns_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "No topic route info in name server for the topic: %s" FAQ_SUFFIX,
-                      topic);
+        rmq_reply_code(c, req, RMQ_RESP_TOPIC_NOT_EXIST, "No topic route info in name server for the topic: %s" FAQ_SUFFIX,
+                       topic);
         return;
     }
     const char *order = ns->conf->namesrv.order_message_enable ? ns_kv_find(ns, "ORDER_TOPIC_CONFIG", topic) : NULL;
@@ -140,7 +140,7 @@ static void reply_topics(struct rmq_namesrv *ns, struct rmq_conn *c, const struc
 void ns_all_topics(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     if (!ns->conf->namesrv.all_topic_list) {
-        ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "disable");
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "disable");
         return;
     }
     reply_topics(ns, c, req, NULL);
@@ -150,29 +150,29 @@ void ns_cluster_topics(struct rmq_namesrv *ns, struct rmq_conn *c, const struct 
 {
     const char *cluster;
     if (!ns->conf->namesrv.topic_list) {
-        ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "disable");
+        rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "disable");
         return;
     }
-    if (ns_need_str(c, req, "cluster", &cluster))
+    if (rmq_need_str(c, req, "cluster", &cluster))
         reply_topics(ns, c, req, cluster);
 }
 
 void ns_delete_topic(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *topic, *cluster = rmq_cmd_ext(req, "clusterName");
-    if (!ns_need_str(c, req, "topic", &topic))
+    if (!rmq_need_str(c, req, "topic", &topic))
         return;
     size_t n = rmq_routes_delete_topic(ns->routes, topic, cluster && *cluster ? cluster : NULL);
     if (n)
         rmq_info("namesrv: topic '%s' deleted (%zu broker%s) at the request of %s", topic, n, n == 1 ? "" : "s",
                  rmq_conn_peer(c));
-    ns_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 static void write_perm(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req, bool on)
 {
     const char *name;
-    if (!ns_need_str(c, req, "brokerName", &name))
+    if (!rmq_need_str(c, req, "brokerName", &name))
         return;
     size_t n = rmq_routes_set_write_perm(ns->routes, name, on);
     rmq_info("namesrv: write permission of broker '%s' %s on %zu topics at the request of %s", name,
@@ -180,7 +180,7 @@ static void write_perm(struct rmq_namesrv *ns, struct rmq_conn *c, const struct 
     struct rmq_cmd resp;
     rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
     rmq_cmd_set_ext_int(&resp, on ? "addTopicCount" : "wipeTopicCount", (int64_t)n);
-    ns_reply(c, req, &resp);
+    rmq_reply_to(c, req, &resp);
 }
 
 void ns_wipe_write_perm(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
@@ -197,7 +197,7 @@ void ns_data_version(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rm
 {
     const char *addr;
     char err[RMQ_ERRLEN];
-    if (!ns_need_str(c, req, "brokerAddr", &addr))
+    if (!rmq_need_str(c, req, "brokerAddr", &addr))
         return;
     struct rmq_data_version v = {0}, stored;
     if (req->body_len) {
@@ -205,7 +205,7 @@ void ns_data_version(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rm
         int rc = root ? rmq_data_version_decode(root, &v, err) : RMQ_ECORRUPT;
         json_decref(root);
         if (rc) {
-            ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
+            rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "%s", err);
             return;
         }
     }
@@ -221,6 +221,6 @@ void ns_data_version(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rm
 void ns_shutdown(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     rmq_info("namesrv: shutdown requested by %s", rmq_conn_peer(c));
-    ns_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
     rmq_namesrv_stop(ns);   /* handled next iteration, after the reply has been written */
 }

@@ -38,8 +38,8 @@ static char *xstrdup(const char *s)
 void ns_kv_put(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *nspace, *key, *value;
-    if (!ns_need_str(c, req, "namespace", &nspace) || !ns_need_str(c, req, "key", &key) ||
-        !ns_need_str(c, req, "value", &value))
+    if (!rmq_need_str(c, req, "namespace", &nspace) || !rmq_need_str(c, req, "key", &key) ||
+        !rmq_need_str(c, req, "value", &value))
         return;
     struct ns_kv *e = find(ns, nspace, key);
     if (e) {
@@ -54,29 +54,29 @@ void ns_kv_put(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd 
         e->key = xstrdup(key);
     }
     e->value = xstrdup(value);
-    ns_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 void ns_kv_get(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *nspace, *key;
-    if (!ns_need_str(c, req, "namespace", &nspace) || !ns_need_str(c, req, "key", &key))
+    if (!rmq_need_str(c, req, "namespace", &nspace) || !rmq_need_str(c, req, "key", &key))
         return;
     const char *v = ns_kv_find(ns, nspace, key);
     if (!v) {
-        ns_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND, "No config item, Namespace: %s Key: %s", nspace, key);
+        rmq_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND, "No config item, Namespace: %s Key: %s", nspace, key);
         return;
     }
     struct rmq_cmd resp;
     rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
     rmq_cmd_set_ext(&resp, "value", v);
-    ns_reply(c, req, &resp);
+    rmq_reply_to(c, req, &resp);
 }
 
 void ns_kv_delete(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *nspace, *key;
-    if (!ns_need_str(c, req, "namespace", &nspace) || !ns_need_str(c, req, "key", &key))
+    if (!rmq_need_str(c, req, "namespace", &nspace) || !rmq_need_str(c, req, "key", &key))
         return;
     struct ns_kv *e = find(ns, nspace, key);
     if (e) {
@@ -85,13 +85,13 @@ void ns_kv_delete(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_c
         free(e->value);
         *e = ns->kv[--ns->nkv];
     }
-    ns_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
+    rmq_reply_code(c, req, RMQ_RESP_SUCCESS, NULL);
 }
 
 void ns_kv_list(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req)
 {
     const char *nspace;
-    if (!ns_need_str(c, req, "namespace", &nspace))
+    if (!rmq_need_str(c, req, "namespace", &nspace))
         return;
     struct rmq_buf body = {0};
     rmq_buf_addstr(&body, "{\"table\":{");
@@ -109,13 +109,13 @@ void ns_kv_list(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd
     struct rmq_cmd resp;
     if (n == 0) {
         rmq_buf_free(&body);
-        ns_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND, "No config item, Namespace: %s", nspace);
+        rmq_reply_code(c, req, RMQ_RESP_QUERY_NOT_FOUND, "No config item, Namespace: %s", nspace);
         return;
     }
     rmq_cmd_init_response(&resp, req, RMQ_RESP_SUCCESS, NULL);
     resp.body = body.data;
     resp.body_len = body.len;
-    ns_reply(c, req, &resp);
+    rmq_reply_to(c, req, &resp);
     rmq_buf_free(&body);
 }
 

@@ -38,55 +38,12 @@ static const struct {
     {RMQ_REQ_RMQ_SHUTDOWN, ns_shutdown},
 };
 
-void ns_reply(struct rmq_conn *c, const struct rmq_cmd *req, struct rmq_cmd *resp)
-{
-    struct rmq_buf out = {0};
-    if (!rmq_cmd_is_oneway(req) && rmq_cmd_encode(resp, &out) == 0)
-        rmq_conn_send_owned(c, out.data, out.len);   /* takes the buffer */
-    else
-        rmq_buf_free(&out);
-    rmq_cmd_free(resp);
-}
-
-void ns_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, const char *fmt, ...)
-{
-    struct rmq_cmd resp;
-    rmq_cmd_init_response(&resp, req, code, NULL);
-    if (fmt) {
-        char text[RMQ_ERRLEN];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(text, sizeof text, fmt, ap);
-        va_end(ap);
-        rmq_cmd_set_remark(&resp, "%s", text);
-    }
-    ns_reply(c, req, &resp);
-}
-
-bool ns_need_str(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, const char **out)
-{
-    *out = rmq_cmd_ext(req, key);
-    if (*out && **out)
-        return true;
-    ns_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "the request header field '%s' is missing", key);
-    return false;
-}
-
 static void on_frame(void *arg, struct rmq_conn *c, const uint8_t *frame, size_t len)
 {
     struct rmq_namesrv *ns = arg;
     struct rmq_cmd req;
-    char err[RMQ_ERRLEN];
-    if (rmq_cmd_decode(frame, len, &req, err) < 0) {
-        /* a frame we cannot read: that connection is confused, the others are fine */
-        rmq_warn("namesrv: closing %s: %s", rmq_conn_peer(c), err);
-        rmq_conn_close(c);
+    if (!rmq_serve_decode("namesrv", c, frame, len, &req))
         return;
-    }
-    if (rmq_cmd_is_response(&req)) {   /* the name server sends no requests */
-        rmq_cmd_free(&req);
-        return;
-    }
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         if (handlers[i].code == req.code) {
             handlers[i].fn(ns, c, &req);
@@ -94,10 +51,7 @@ static void on_frame(void *arg, struct rmq_conn *c, const uint8_t *frame, size_t
             return;
         }
     }
-    const char *name = rmq_request_name(req.code);
-    ns_reply_code(c, &req, RMQ_RESP_REQUEST_CODE_NOT_SUPPORTED,
-                  "request code %d%s%s%s not supported by the name server", req.code, name ? " (" : "",
-                  name ? name : "", name ? ")" : "");
+    rmq_reply_unsupported(c, &req, " by the name server");
     rmq_cmd_free(&req);
 }
 

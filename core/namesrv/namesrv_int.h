@@ -7,6 +7,7 @@
 #include "namesrv/namesrv.h"
 #include "namesrv/routes.h"
 #include "net/conn.h"
+#include "net/reply.h"
 #include "net/server.h"
 #include "proto/remoting.h"
 
@@ -33,14 +34,6 @@ struct rmq_namesrv {
 };
 
 typedef void (*ns_handler)(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req);
-
-/* Encodes resp, queues it on c, frees resp (nothing for oneway requests). */
-void ns_reply(struct rmq_conn *c, const struct rmq_cmd *req, struct rmq_cmd *resp);
-/* A reply with a code and a printf remark (fmt NULL: none). */
-void ns_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* A required extField, or a SYSTEM_ERROR reply naming it and false. */
-bool ns_need_str(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, const char **out);
 
 /* handlers.c */
 void ns_register(struct rmq_namesrv *ns, struct rmq_conn *c, const struct rmq_cmd *req);
