@@ -64,6 +64,8 @@ struct rmq_store {
     bool writer_fast;                /* loop thread: that rate was over the threshold */
     _Atomic int64_t zero_claim;      /* SYNC: start of the chunk being zeroed, or INT64_MAX */
     _Atomic int64_t cl_reserve;      /* SYNC: the writer will write below this */
+    _Atomic bool zero_cold;          /* preparer, SYNC: fresh memory is slow, populate first */
+    unsigned zero_cold_chunks;       /* preparer, SYNC: chunks zeroed while cold */
 
     struct rmq_store_stats stats;
 };

@@ -488,12 +488,12 @@ static void sync_flush_visible_only_when_flushed(void **state)
 /* Under SYNC_FLUSH the preparer writes zeros ahead of the writer, through the file: it
  * must never land on a record. 40 MB through 64 MiB segments as fast as the writer goes,
  * every record read back with its CRCs checked. (Without the fence this fails.) */
-static void sync_preparer_never_overwrites_records(void **state)
+static void write_sync_and_read_back(struct fx *f, bool cold_memory)
 {
-    struct fx *f = *state;
     f->o.sync_flush = true;
     f->o.cl_file_size = 64 << 20;
     open_store(f);
+    atomic_store(&f->s->zero_cold, cold_memory);
     static char body[1000];
     memset(body, 'z', sizeof body);
     int n = 100000;
@@ -517,6 +517,18 @@ static void sync_preparer_never_overwrites_records(void **state)
     }
     free(phys);
     assert_int_equal(rmq_store_close(f->s), 0);
+}
+
+static void sync_preparer_never_overwrites_records(void **state)
+{
+    write_sync_and_read_back(*state, false);
+}
+
+/* The same where fresh memory is slow: the preparer allocates each chunk's pages by read
+ * faults before it claims the chunk and writes its zeros. */
+static void sync_preparer_populating_first_never_overwrites_records(void **state)
+{
+    write_sync_and_read_back(*state, true);
 }
 
 static void lost_queue_files_are_rebuilt(void **state)
@@ -785,6 +797,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(clean_close_drops_spare_and_leftover_is_adopted, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_flush_visible_only_when_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_preparer_never_overwrites_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(sync_preparer_populating_first_never_overwrites_records, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(lost_queue_files_are_rebuilt, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_first_queue_segment_is_rebuilt, setup, teardown),
         cmocka_unit_test_setup_teardown(other_segment_size_is_refused, setup, teardown),
