@@ -129,6 +129,10 @@ pull() {   # pull ADDR QUEUE OFFSET [sysflag] [suspend ms]
   start_broker flushDiskType=SYNC_FLUSH
   run send "unix:$SOCK" 0 durable
   assert_contains "code=0 "
+  # the store's threads are named for top -H / ps -L
+  run cat /proc/"$BPID"/task/*/comm
+  assert_contains "rmq-flusher"
+  assert_contains "rmq-preparer"
   run "$TT" request "unix:$SOCK" 7001
   assert_contains "code=0"
   for _ in $(seq 100); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done

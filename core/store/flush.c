@@ -83,6 +83,7 @@ int rmq_store_checkpoint_now(struct rmq_store *s, bool clean)
 static void *flusher_main(void *arg)
 {
     struct rmq_store *s = arg;
+    pthread_setname_np(pthread_self(), "rmq-flusher");   /* for top -H, ps -L, perf */
     /* ASYNC_FLUSH: nobody waits for this thread, but writeback runs in the kernel without
      * a preemption point for a whole scheduler slice (PREEMPT_NONE kernels): a broker loop
      * thread or client woken on its core waited 3–5 ms. At nice 19 a woken normal thread

@@ -199,6 +199,7 @@ static void *preparer_main(void *arg)
 {
     struct rmq_store *s = arg;
     int64_t done = 0;
+    pthread_setname_np(pthread_self(), "rmq-preparer");   /* for top -H, ps -L, perf */
     /* Background work: the loop thread must never wait for a CPU this thread holds. Kernel
      * work here (page population, zeros, fallocate) has no preemption point for a whole
      * scheduler slice on PREEMPT_NONE kernels: a woken loop thread waited up to 15 ms
