@@ -18,7 +18,7 @@
 struct rmq_netq {
     struct ev_loop *loop;
     ev_prepare prep;                 /* EV_MINPRI, unref'd: runs last, keeps no loop alive */
-    struct rmq_conn *head, *tail;    /* connections with output to send, each holding a ref */
+    struct rmq_conn *head;           /* connections with output to send, each holding a ref */
     void *spare[RMQ_NET_SPARES];
     int nspare;
     bool busy;                       /* inside the prepare callback */
