@@ -729,11 +729,12 @@ static int setup(struct bench *b, bool produce, bool consume, char *err)
 /* Runs the loop until the run is over; consumers stop at the deadline plus `drain`. */
 static void drive(struct bench *b, bool produce, bool consume, double drain)
 {
+    ev_now_update(b->loop);   /* the stop timer counts from the loop's time: not a stale one */
     b->start_mono = mono_ns();
     b->start_real = real_ns();
     b->c_start = b->start_mono;
     if (b->o.duration > 0)
-        b->end_mono = b->start_mono + (int64_t)(b->o.duration * 1e9);
+        b->end_mono = b->start_mono + (int64_t)((b->o.duration + drain) * 1e9);
     if (consume) {
         b->consuming = true;
         for (int q = 0; q < b->queues; q++)
@@ -849,7 +850,7 @@ static int run_e2e(struct bench *b)
     nanosleep(&settle, NULL);
     drive(b, true, false, 0.);
     pthread_join(th, NULL);
-    double secs = (double)((c->c_last ? c->c_last : mono_ns()) - c->c_start) / 1e9;
+    double secs = (double)((c->c_last ? c->c_last : mono_ns()) - b->start_mono) / 1e9;
     json_t *j = report(c, "e2e", c->recv_msgs, secs, &c->e2e_h);
     json_object_set_new(j, "sent_msgs", json_integer((json_int_t)b->acked_msgs));
     json_object_set_new(j, "send_p99_us", json_real(h_pct_us(&b->send_h, 0.99)));
