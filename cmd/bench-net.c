@@ -760,7 +760,7 @@ static void drive(struct bench *b, bool produce, bool consume, double drain)
 
 static void release(struct bench *b)
 {
-    if (b->tfd > 0)
+    if (b->tfd >= 0)
         close(b->tfd);
     for (long i = 0; b->pc && i < b->o.connections; i++)
         rmq_client_free(b->pc[i].cl);
@@ -828,6 +828,7 @@ static int run_e2e(struct bench *b)
 {
     char err[RMQ_ERRLEN];
     struct bench *c = calloc(1, sizeof *c);
+    c->tfd = -1;   /* none yet (0 is a valid descriptor when stdin is closed) */
     c->o = b->o;
     c->addr = b->addr;
     c->loop = ev_loop_new(EVFLAG_AUTO);
@@ -890,6 +891,7 @@ int cmd_bench_net(int argc, char **argv)
         return 0;
     }
     struct bench *b = calloc(1, sizeof *b);
+    b->tfd = -1;
     b->o = (struct opts){"127.0.0.1:10911", "BenchTopic", NULL, 1, 1000, 1024, 0, 0, 1024, 0, 0, 0,
                          false, false, false};
     bool e2e_cmd = !strcmp(what, "e2e");
