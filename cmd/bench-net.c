@@ -368,9 +368,9 @@ static bool may_send(struct bench *b, int64_t now)
     return true;
 }
 
-static void fill_unpaced(struct bench *b)
+/* now: the caller's clock reading (a reply's arrival), one read per message is enough */
+static void fill_unpaced(struct bench *b, int64_t now)
 {
-    int64_t now = mono_ns();
     while (may_send(b, now) && send_one(b, now, 0))
         ;
 }
@@ -452,7 +452,7 @@ static void on_send_reply(void *ctx, int status, const uint8_t *frame, size_t le
         if (b->sending && !ev_is_active(&b->tick))
             on_pace(b->loop, &b->pace, 0);
     } else {
-        fill_unpaced(b);
+        fill_unpaced(b, now);
     }
     maybe_done(b);
 }
@@ -746,7 +746,7 @@ static void drive(struct bench *b, bool produce, bool consume, double drain)
         if (b->o.rate > 0)
             on_pace(b->loop, &b->pace, 0);
         else
-            fill_unpaced(b);
+            fill_unpaced(b, mono_ns());
     }
     if (b->o.duration > 0) {
         ev_timer_set(&b->stop, b->o.duration + drain, 0.);

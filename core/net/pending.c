@@ -20,32 +20,33 @@ static uint32_t t_find(const struct rmq_ptable *t, int32_t op)
         return NONE;
     uint32_t mask = t->scap - 1;
     for (uint32_t i = hash32(op) & mask;; i = (i + 1) & mask) {
-        if (!t->slot[i])
+        if (!t->slot[i].idx1)
             return NONE;
-        if (t->v[t->slot[i] - 1].opaque == op)
+        if (t->slot[i].opaque == op)
             return i;
     }
 }
 
-static void t_slot_put(struct rmq_ptable *t, uint32_t idx)
+static void t_slot_put(struct rmq_ptable *t, struct rmq_pslot e)
 {
     uint32_t mask = t->scap - 1;
-    uint32_t i = hash32(t->v[idx].opaque) & mask;
-    while (t->slot[i])
+    uint32_t i = hash32(e.opaque) & mask;
+    while (t->slot[i].idx1)
         i = (i + 1) & mask;
-    t->slot[i] = idx + 1;
+    t->slot[i] = e;
 }
 
 static void t_grow_slots(struct rmq_ptable *t)
 {
-    uint32_t old = t->scap, *os = t->slot;
+    uint32_t old = t->scap;
+    struct rmq_pslot *os = t->slot;
     t->scap = old ? old * 2 : 64;
     t->slot = calloc(t->scap, sizeof *t->slot);
     if (!t->slot)
         rmq_panic("out of memory for the pending-request map");
     for (uint32_t i = 0; i < old; i++)
-        if (os[i])
-            t_slot_put(t, os[i] - 1);
+        if (os[i].idx1)
+            t_slot_put(t, os[i]);
     free(os);
 }
 
@@ -54,13 +55,13 @@ static void t_slot_erase(struct rmq_ptable *t, uint32_t i)
 {
     uint32_t mask = t->scap - 1;
     for (;;) {
-        t->slot[i] = 0;
+        t->slot[i].idx1 = 0;
         uint32_t j = i;
         for (;;) {
             j = (j + 1) & mask;
-            if (!t->slot[j])
+            if (!t->slot[j].idx1)
                 return;
-            uint32_t k = hash32(t->v[t->slot[j] - 1].opaque) & mask;
+            uint32_t k = hash32(t->slot[j].opaque) & mask;
             /* the entry at j may stay when its home k lies cyclically in (i, j] */
             if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
                 continue;
@@ -71,50 +72,47 @@ static void t_slot_erase(struct rmq_ptable *t, uint32_t i)
     }
 }
 
-static bool h_less(const struct rmq_ptable *t, uint32_t a, uint32_t b)
+/* (deadline, seq) of entry a comes before that of b */
+static bool before(const struct rmq_ptable *t, uint32_t a, uint32_t b)
 {
     const struct rmq_pend *x = &t->v[a], *y = &t->v[b];
     return x->deadline < y->deadline || (x->deadline == y->deadline && x->seq < y->seq);
 }
 
-static void h_set(struct rmq_ptable *t, uint32_t pos, uint32_t idx)
+/* Links idx into the deadline list, searching back from the latest deadline. */
+static void l_insert(struct rmq_ptable *t, uint32_t idx)
 {
-    t->heap[pos] = idx;
-    t->v[idx].hidx = pos;
+    uint32_t after = t->tail;
+    while (after != NONE && before(t, idx, after))
+        after = t->v[after].prev;
+    struct rmq_pend *p = &t->v[idx];
+    p->prev = after;
+    p->next = after == NONE ? t->head : t->v[after].next;
+    if (p->next == NONE)
+        t->tail = idx;
+    else
+        t->v[p->next].prev = idx;
+    if (after == NONE)
+        t->head = idx;
+    else
+        t->v[after].next = idx;
 }
 
-static void h_up(struct rmq_ptable *t, uint32_t pos)
+static void l_unlink(struct rmq_ptable *t, uint32_t idx)
 {
-    uint32_t idx = t->heap[pos];
-    while (pos > 0) {
-        uint32_t parent = (pos - 1) / 2;
-        if (!h_less(t, idx, t->heap[parent]))
-            break;
-        h_set(t, pos, t->heap[parent]);
-        pos = parent;
-    }
-    h_set(t, pos, idx);
+    const struct rmq_pend *p = &t->v[idx];
+    if (p->prev == NONE)
+        t->head = p->next;
+    else
+        t->v[p->prev].next = p->next;
+    if (p->next == NONE)
+        t->tail = p->prev;
+    else
+        t->v[p->next].prev = p->prev;
 }
 
-static void h_down(struct rmq_ptable *t, uint32_t pos)
-{
-    uint32_t idx = t->heap[pos];
-    for (;;) {
-        uint32_t l = 2 * pos + 1, m = l;
-        if (l >= t->hn)
-            break;
-        if (l + 1 < t->hn && h_less(t, t->heap[l + 1], t->heap[l]))
-            m = l + 1;
-        if (!h_less(t, t->heap[m], idx))
-            break;
-        h_set(t, pos, t->heap[m]);
-        pos = m;
-    }
-    h_set(t, pos, idx);
-}
-
-/* Adds an entry and returns its pool index (the caller fills in the fields first read by
- * the heap: deadline and seq are passed here). */
+/* Adds an entry and returns its pool index (deadline and seq are passed here: the list
+ * reads them to place it). */
 static uint32_t t_add(struct rmq_ptable *t, int32_t op, double deadline, uint64_t seq)
 {
     if ((t->count + 1) * 2 > t->scap)
@@ -122,13 +120,12 @@ static uint32_t t_add(struct rmq_ptable *t, int32_t op, double deadline, uint64_
     uint32_t idx;
     if (t->free_head != NONE && t->capv) {
         idx = t->free_head;
-        t->free_head = t->v[idx].hidx;
+        t->free_head = t->v[idx].next;
     } else {
         if (t->nv == t->capv) {
             t->capv = t->capv ? t->capv * 2 : 64;
             t->v = realloc(t->v, t->capv * sizeof *t->v);
-            t->heap = realloc(t->heap, t->capv * sizeof *t->heap);
-            if (!t->v || !t->heap)
+            if (!t->v)
                 rmq_panic("out of memory for pending requests");
         }
         idx = t->nv++;
@@ -138,9 +135,8 @@ static uint32_t t_add(struct rmq_ptable *t, int32_t op, double deadline, uint64_
     p->opaque = op;
     p->deadline = deadline;
     p->seq = seq;
-    t_slot_put(t, idx);
-    t->heap[t->hn++] = idx;
-    h_up(t, t->hn - 1);
+    t_slot_put(t, (struct rmq_pslot){op, idx + 1});
+    l_insert(t, idx);
     t->count++;
     return idx;
 }
@@ -148,16 +144,11 @@ static uint32_t t_add(struct rmq_ptable *t, int32_t op, double deadline, uint64_
 /* Removes the entry at slot position s; returns a copy of it. */
 static struct rmq_pend t_take(struct rmq_ptable *t, uint32_t s)
 {
-    uint32_t idx = t->slot[s] - 1;
+    uint32_t idx = t->slot[s].idx1 - 1;
     struct rmq_pend p = t->v[idx];
     t_slot_erase(t, s);
-    uint32_t pos = p.hidx, last = t->heap[--t->hn];
-    if (pos < t->hn) {
-        h_set(t, pos, last);
-        h_up(t, pos);
-        h_down(t, t->v[last].hidx);
-    }
-    t->v[idx].hidx = t->free_head;
+    l_unlink(t, idx);
+    t->v[idx].next = t->free_head;
     t->free_head = idx;
     t->count--;
     return p;
@@ -167,15 +158,13 @@ static void t_free(struct rmq_ptable *t)
 {
     free(t->v);
     free(t->slot);
-    free(t->heap);
-    memset(t, 0, sizeof *t);
-    t->free_head = NONE;
+    rmq_ptable_init(t);
 }
 
 void rmq_ptable_init(struct rmq_ptable *t)
 {
     memset(t, 0, sizeof *t);
-    t->free_head = NONE;
+    t->free_head = t->head = t->tail = NONE;
 }
 
 bool rmq_ptable_has(const struct rmq_ptable *t, int32_t opaque)
@@ -203,7 +192,7 @@ bool rmq_ptable_take(struct rmq_ptable *t, int32_t opaque, struct rmq_pend *out)
 
 const struct rmq_pend *rmq_ptable_min(const struct rmq_ptable *t)
 {
-    return t->hn ? &t->v[t->heap[0]] : NULL;
+    return t->head != NONE ? &t->v[t->head] : NULL;
 }
 
 void rmq_ptable_free(struct rmq_ptable *t)

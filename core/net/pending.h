@@ -3,10 +3,15 @@
  *
  * Keyed by opaque (responses come back in any order) and ordered by deadline, so that one
  * timer set to the nearest deadline serves every request. Inside: a pool of entries, an
- * open-addressing opaque → pool index map (slot = index + 1, 0 empty, linear probing with
- * backward-shift deletion, at most half full) and a binary min-heap of pool indexes by
- * (deadline, seq). Add, find and take are O(1) / O(log n); nothing is allocated per request
- * once the pool has grown. Allocation failure is fatal. Not thread-safe.
+ * open-addressing opaque → pool index map (each slot holds the opaque and index + 1, 0
+ * empty, so probes stay in the map; linear probing with backward-shift deletion, at most
+ * half full) and a doubly linked list of the entries in (deadline, seq) order. A client's
+ * requests mostly share one timeout, so a new deadline is nearly always the latest: the
+ * list is searched backwards from its tail (O(1) then; O(entries with a later deadline) in
+ * general), and take and min are O(1). Replies mostly come back in order, where a binary
+ * heap paid a full sift-down per take (a third of `rmq bench produce`'s CPU at 1 M msgs/s).
+ * Nothing is allocated per request once the pool has grown. Allocation failure is fatal.
+ * Not thread-safe.
  */
 #ifndef RMQ_NET_PENDING_H
 #define RMQ_NET_PENDING_H
@@ -16,10 +21,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A pending request. Free pool entries chain through hidx. */
+/* A pending request. Free pool entries chain through next. */
 struct rmq_pend {
     int32_t opaque;
-    uint32_t hidx;             /* position in the deadline heap */
+    uint32_t prev, next;       /* pool indexes in deadline order (UINT32_MAX: none) */
     double deadline;           /* ev_now() time */
     uint64_t seq;              /* ties between equal deadlines: oldest first */
     int64_t timeout_ms;
@@ -27,13 +32,17 @@ struct rmq_pend {
     void *ctx;
 };
 
+struct rmq_pslot {
+    int32_t opaque;
+    uint32_t idx1;             /* pool index + 1; 0: empty slot */
+};
+
 struct rmq_ptable {
     struct rmq_pend *v;
     uint32_t nv, capv, free_head, count;
-    uint32_t *slot;
+    struct rmq_pslot *slot;
     uint32_t scap;
-    uint32_t *heap;
-    uint32_t hn;
+    uint32_t head, tail;       /* nearest and latest deadline */
 };
 
 /* An empty table (a zeroed struct is NOT one: use this). */

@@ -143,6 +143,23 @@ static struct rmq_kv *find(const struct rmq_cmd *c, const char *key, size_t klen
     return NULL;
 }
 
+/* find() for a NUL-terminated key, compared inline: the strlen and memcmp calls of a dozen
+ * lookups per send were ~4 % of a broker's 128 B sends. Exact: the stored key must also
+ * end where key does (klen), so a key with a NUL inside never matches its prefix. */
+static const struct rmq_kv *find_str(const struct rmq_cmd *c, const char *key)
+{
+    for (uint32_t i = c->next; i-- > 0;) {
+        const char *a = c->ext[i].key, *b = key;
+        if (*a != *b)
+            continue;
+        while (*b && *a == *b)
+            a++, b++;
+        if (!*b && a == c->ext[i].key + c->ext[i].klen)
+            return &c->ext[i];
+    }
+    return NULL;
+}
+
 void rmq_cmd_set_extn(struct rmq_cmd *c, const char *key, size_t klen, const char *val, size_t vlen)
 {
     assert(klen <= UINT32_MAX && vlen <= UINT32_MAX);
@@ -207,12 +224,12 @@ void rmq_cmd_set_ext_bool(struct rmq_cmd *c, const char *key, bool v)
 
 const struct rmq_kv *rmq_cmd_ext_find(const struct rmq_cmd *c, const char *key)
 {
-    return find(c, key, strlen(key));
+    return find_str(c, key);
 }
 
 const char *rmq_cmd_ext(const struct rmq_cmd *c, const char *key)
 {
-    const struct rmq_kv *kv = find(c, key, strlen(key));
+    const struct rmq_kv *kv = find_str(c, key);
     return kv ? kv->val : NULL;
 }
 
@@ -240,7 +257,7 @@ int rmq_parse_java_long(const char *s, size_t len, int64_t *out)
 int rmq_cmd_ext_int(const struct rmq_cmd *c, const char *key, int64_t min, int64_t max,
                     int64_t *out, char *err)
 {
-    const struct rmq_kv *kv = find(c, key, strlen(key));
+    const struct rmq_kv *kv = find_str(c, key);
     if (!kv)
         return rmq_seterr(err, RMQ_ENOTFOUND, "header field '%s' is missing", key);
     int64_t v;
@@ -256,7 +273,7 @@ int rmq_cmd_ext_int(const struct rmq_cmd *c, const char *key, int64_t min, int64
 
 bool rmq_cmd_ext_bool(const struct rmq_cmd *c, const char *key, bool dflt)
 {
-    const struct rmq_kv *kv = find(c, key, strlen(key));
+    const struct rmq_kv *kv = find_str(c, key);
     if (!kv)
         return dflt;
     return kv->vlen == 4 && strncasecmp(kv->val, "true", 4) == 0;

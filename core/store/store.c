@@ -279,7 +279,10 @@ int rmq_store_put(struct rmq_store *s, const struct rmq_msg_in *in, struct rmq_p
     uint32_t tx = in->sys_flag & RMQ_SYSFLAG_TX_MASK;
     bool queued = tx != RMQ_SYSFLAG_TX_PREPARED && tx != RMQ_SYSFLAG_TX_ROLLBACK;
     int64_t qoff = queued ? cq->next_assign : 0;
-    int64_t now = rmq_now_ms();
+    /* one clock read per batch: per put it was ~3 % of a broker's 128 B sends */
+    if (!s->batch_ts)
+        s->batch_ts = rmq_now_ms();
+    int64_t now = s->batch_ts;
     struct rmq_msg_in m = *in;
     m.with_record_crc = s->o.record_crc;
     m.store_host = s->o.store_host;   /* the broker's brokerIP1:listenPort, whoever writes */
@@ -300,6 +303,7 @@ int rmq_store_put(struct rmq_store *s, const struct rmq_msg_in *in, struct rmq_p
 
 void rmq_store_commit(struct rmq_store *s)
 {
+    s->batch_ts = 0;
     if (s->cl.wrote == atomic_load_explicit(&s->cl.written, memory_order_relaxed))
         return;
     if (s->o.sync_flush) {

@@ -100,7 +100,8 @@ struct rmq_put_result {
 /* Appends one message (queue offset assigned from its topic/queue). Errors: RMQ_ETOOBIG
  * (body over max_message_size, record over a segment), RMQ_EINVAL (bad topic or queue id),
  * RMQ_EFULL (disk full, see rmq_store_writable), -EIO/-ENOSPC from the file system.
- * A failed put leaves nothing visible. */
+ * A failed put leaves nothing visible. The store timestamp is read once per commit: every
+ * put between two commits (one loop iteration) gets the time of the first. */
 int rmq_store_put(struct rmq_store *s, const struct rmq_msg_in *in, struct rmq_put_result *r,
                   char *err);
 /* Publishes the puts so far: wakes the flusher (SYNC_FLUSH) or dispatches (ASYNC_FLUSH). */

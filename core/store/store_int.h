@@ -34,6 +34,7 @@ struct rmq_store {
                                       * fewer at start than the checkpoint says = lost files */
     bool recovering;                 /* in rmq_store_recover: dispatch may rebuild queues */
     int64_t last_store_ts;
+    int64_t batch_ts;                /* store time of this commit's puts; 0: not read yet */
     bool gap_seen;                   /* dispatch met a queue offset past a queue's end */
     /* what the flusher may write into the checkpoint, published together */
     pthread_mutex_t mark_lock;
