@@ -217,13 +217,15 @@ static bool valid_topic(const char *t, size_t n)
 struct rmq_cq *rmq_store_cq_get(struct rmq_store *s, const char *topic, size_t tlen, int32_t qid,
                                 bool create, char *err)
 {
-    struct rmq_cq *c = s->last_cq;
-    if (c && c->queue_id == qid && strncmp(c->topic, topic, tlen) == 0 && c->topic[tlen] == 0)
+    struct rmq_cq **slot = &s->cq_cache[(uint32_t)qid % (sizeof s->cq_cache / sizeof *s->cq_cache)];
+    struct rmq_cq *c = *slot;
+    if (c && c->queue_id == qid && tlen <= RMQ_MAX_TOPIC_LEN && c->topic[tlen] == 0 &&
+        memcmp(c->topic, topic, tlen) == 0)
         return c;
     if (s->nbuckets) {
         for (c = s->buckets[bucket_of(s, topic, tlen, qid)]; c; c = c->next)
             if (c->queue_id == qid && strncmp(c->topic, topic, tlen) == 0 && c->topic[tlen] == 0)
-                return s->last_cq = c;
+                return *slot = c;
     }
     if (!create)
         return NULL;
@@ -252,7 +254,7 @@ struct rmq_cq *rmq_store_cq_get(struct rmq_store *s, const char *topic, size_t t
     s->buckets[k] = c;
     s->nqueues++;
     s->entries_total += c->max_offset - c->min_offset;
-    return s->last_cq = c;
+    return *slot = c;
 }
 
 /* --- writing --- */
@@ -487,7 +489,7 @@ int rmq_store_delete_topic(struct rmq_store *s, const char *topic)
             n++;
         }
     }
-    s->last_cq = NULL;
+    memset(s->cq_cache, 0, sizeof s->cq_cache);
     char dir[PATH_MAX + 160];
     snprintf(dir, sizeof dir, "%s/%s", s->cq_dir, topic);
     rmdir(dir);

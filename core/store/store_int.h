@@ -26,7 +26,9 @@ struct rmq_store {
     /* consume queues by (topic, queue id): chained hash, loop thread only */
     struct rmq_cq **buckets;
     size_t nbuckets, nqueues;
-    struct rmq_cq *last_cq;          /* one-entry cache: puts come in runs per queue */
+    /* direct-mapped cache by queue id: a producer's messages go round the queues of one
+     * topic, and a put and its dispatch each look their queue up */
+    struct rmq_cq *cq_cache[16];
 
     /* dispatch: records below `dispatched` have their queue and index entries */
     int64_t dispatched;
