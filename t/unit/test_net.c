@@ -657,6 +657,20 @@ static void echo_roundtrips(const char *addr)
         snprintf(want, sizeof want, "unix:%s#%d", s.bound.path, (int)getpid());
         assert_string_equal(peer, want);
         assert_true(rmq_conn_is_unix(s.last));
+        /* both ends asked for a larger send buffer than the default (see conn.c) */
+        long dflt = 0;
+        FILE *wf = fopen("/proc/sys/net/core/wmem_default", "r");
+        if (wf) {
+            assert_int_equal(fscanf(wf, "%ld", &dflt), 1);
+            fclose(wf);
+        }
+        const struct rmq_conn *ends[] = {s.last, rmq_client_conn(c.c)};
+        for (int i = 0; i < 2; i++) {
+            int size = 0;
+            socklen_t sl = sizeof size;
+            assert_int_equal(getsockopt(rmq_conn_fd(ends[i]), SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
+            assert_true(size > dflt);
+        }
     } else {
         assert_true(strncmp(peer, "127.0.0.1:", 10) == 0);
         assert_false(rmq_conn_is_unix(s.last));
