@@ -58,28 +58,9 @@ int cmd_broker(int argc, char **argv)
 
     struct rmq_conf conf;
     char err[RMQ_ERRLEN];
-    if (rmq_conf_init(&conf, RMQ_DAEMON_BROKER) < 0)
-        return cmd_fail("broker", "out of memory");
-    rmq_conf_set_reporter(&conf, cmd_conf_report, "broker");
-    int rc = file ? rmq_conf_load(&conf, file, err) : 0;
-    if (rc == 0 && namesrv)
-        rc = rmq_conf_set(&conf, "namesrvAddr", namesrv, err);
-    for (int i = 0; rc == 0 && i < nsets; i++) {
-        char key[256];
-        const char *eq = strchr(sets[i], '=');
-        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key) {
-            rmq_conf_free(&conf);
-            return cmd_usage_error(usage, "broker", "-o wants KEY=VALUE, not '%s'", sets[i]);
-        }
-        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
-        rc = rmq_conf_set(&conf, key, eq + 1, err);
-    }
-    if (rc == 0)
-        rc = rmq_conf_finish(&conf, err);
-    if (rc) {
-        rmq_conf_free(&conf);
-        return cmd_fail("broker", "%s", err);
-    }
+    int rc = cmd_daemon_conf(&conf, RMQ_DAEMON_BROKER, "broker", usage, file, namesrv, sets, nsets);
+    if (rc)
+        return rc;
     if (print >= 0) {
         rmq_conf_print(&conf, stdout, print);
         rmq_conf_free(&conf);

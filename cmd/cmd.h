@@ -56,6 +56,13 @@ int cmd_wants_help(int argc, char **argv);
 /* A configuration reporter (conf.h) for daemons: "rmq CMD: [warning: ]text" on stderr,
  * arg being the command name. */
 void cmd_conf_report(void *arg, enum rmq_conf_level level, const char *text);
+/* A daemon's configuration as `rmq broker` and `rmq namesrv` take it (cmd/config.c): the
+ * defaults of d, then FILE (may be NULL), namesrv as namesrvAddr (may be NULL), each of
+ * sets[0..nsets) as KEY=VALUE, and rmq_conf_finish's checks. 0, or an exit status after
+ * saying why (conf is then freed). */
+struct rmq_conf;
+int cmd_daemon_conf(struct rmq_conf *conf, int d, const char *cmd, const char *usage_text,
+                    const char *file, const char *namesrv, const char *const *sets, int nsets);
 /* Flush stdout at exit; a write error other than EPIPE turns exit 0 into 1. */
 int cmd_finish_stdout(int rc, const char *cmd);
 

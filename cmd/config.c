@@ -100,6 +100,38 @@ static int check(enum rmq_daemon d, const char *file, int print, char **sets, in
     return 0;
 }
 
+int cmd_daemon_conf(struct rmq_conf *conf, int d, const char *cmd, const char *usage_text,
+                    const char *file, const char *namesrv, const char *const *sets, int nsets)
+{
+    char err[RMQ_ERRLEN];
+    if (rmq_conf_init(conf, (enum rmq_daemon)d) < 0)
+        return cmd_fail(cmd, "out of memory");
+    rmq_conf_set_reporter(conf, cmd_conf_report, (void *)cmd);
+    int rc = file ? rmq_conf_load(conf, file, err) : 0;
+    if (rc == 0 && namesrv)
+        rc = rmq_conf_set(conf, "namesrvAddr", namesrv, err);
+    for (int i = 0; rc == 0 && i < nsets; i++) {
+        char key[256];
+        const char *eq = strchr(sets[i], '=');
+        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key) {
+            rmq_conf_free(conf);
+            return cmd_usage_error(usage_text, cmd, "-o wants KEY=VALUE, not '%s'", sets[i]);
+        }
+        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
+        if ((rc = rmq_conf_set(conf, key, eq + 1, err))) {   /* named as `config check` does */
+            rmq_conf_free(conf);
+            return cmd_fail(cmd, "-o %s: %s", sets[i], err);
+        }
+    }
+    if (rc == 0)
+        rc = rmq_conf_finish(conf, err);
+    if (rc) {
+        rmq_conf_free(conf);
+        return cmd_fail(cmd, "%s", err);
+    }
+    return 0;
+}
+
 int cmd_config(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) {

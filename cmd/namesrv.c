@@ -53,26 +53,9 @@ int cmd_namesrv(int argc, char **argv)
 
     struct rmq_conf conf;
     char err[RMQ_ERRLEN];
-    if (rmq_conf_init(&conf, RMQ_DAEMON_NAMESRV) < 0)
-        return cmd_fail("namesrv", "out of memory");
-    rmq_conf_set_reporter(&conf, cmd_conf_report, "namesrv");
-    int rc = file ? rmq_conf_load(&conf, file, err) : 0;
-    for (int i = 0; rc == 0 && i < nsets; i++) {
-        char key[256];
-        const char *eq = strchr(sets[i], '=');
-        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key) {
-            rmq_conf_free(&conf);
-            return cmd_usage_error(usage, "namesrv", "-o wants KEY=VALUE, not '%s'", sets[i]);
-        }
-        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
-        rc = rmq_conf_set(&conf, key, eq + 1, err);
-    }
-    if (rc == 0)
-        rc = rmq_conf_finish(&conf, err);
-    if (rc) {
-        rmq_conf_free(&conf);
-        return cmd_fail("namesrv", "%s", err);
-    }
+    int rc = cmd_daemon_conf(&conf, RMQ_DAEMON_NAMESRV, "namesrv", usage, file, NULL, sets, nsets);
+    if (rc)
+        return rc;
     if (print) {
         rmq_conf_print(&conf, stdout, 0);
         rmq_conf_free(&conf);

@@ -149,6 +149,20 @@ check() {
   [ "${lines[0]}" = "rmq config: -o brokerRole=BOSS: brokerRole: invalid value 'BOSS' (expected ASYNC_MASTER, SYNC_MASTER or SLAVE)" ]
 }
 
+@test "config: the daemons take -n and -o after the file, and name a bad -o" {
+  printf 'listenPort=20911\n' >"$T/broker.conf"
+  cd "$T" && "$RMQ" broker -c broker.conf -n 10.0.0.1:9876 -o listenPort=30911 -p >"$T/out"
+  grep -qx "listenPort=30911" "$T/out"
+  grep -qx "namesrvAddr=10.0.0.1:9876" "$T/out"
+  "$RMQ" namesrv -o listenPort=9877 -p | grep -qx "listenPort=9877"
+  run "$RMQ" broker -c broker.conf -o listenPort=abc
+  assert_status 1
+  [ "${lines[0]}" = "rmq broker: -o listenPort=abc: listenPort: invalid value 'abc' (expected an integer from 0 to 65535)" ]
+  run "$RMQ" namesrv -o =9877
+  assert_status 2
+  [ "${lines[0]}" = "rmq namesrv: -o wants KEY=VALUE, not '=9877'" ]
+}
+
 @test "config: start-up rules are checked (a SLAVE needs brokerId > 0)" {
   printf 'brokerName=b\nbrokerRole=SLAVE\n' >"$T/broker.conf"
   check broker.conf
