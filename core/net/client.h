@@ -4,7 +4,7 @@
  * RocketMQ matches a response to its request by the header's `opaque` alone, and responses
  * may come back in any order (a suspended pull is answered long after requests sent behind
  * it; PROTOCOL §1.5). The client keeps an opaque → callback table, one timer at the nearest
- * request deadline (a heap orders them; no timer per request), and fails every pending
+ * request deadline (a deadline-ordered list; no timer per request), and fails every pending
  * request when the connection closes.
  *
  * The client does not know the header format: the user supplies frame_opaque(), which reads
