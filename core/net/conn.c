@@ -17,7 +17,7 @@
  * in the peer's receive queue, where TCP autotunes its buffers up to tcp_wmem's 4 MiB; a
  * window of 1,000 small sends or a pull's 32 messages then met a full socket and waited
  * for the reader. Unix sockets ask for 4 MiB (the kernel caps it at net.core.wmem_max):
- * consume 1 KiB over the Unix socket 2.3 M → 4.3 M msgs/s, 128 B sends +3 %. */
+ * consume 1 KiB over the Unix socket 3.9 M → 5.9 M msgs/s, 128 B sends +3 %. */
 #define UNIX_SNDBUF (4 << 20)
 #define IOV_BATCH 512   /* pull replies queue one piece per record run: up to 1024 per reply */
 
