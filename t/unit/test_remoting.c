@@ -861,6 +861,26 @@ static void encode_limits(void **state)
 
 /* --- extFields helpers -------------------------------------------------------------------------- */
 
+/* Lookups are exact: a key with a NUL inside (the binary form allows it) never answers
+ * for its prefix, and neither a shorter nor a longer key answers for another. */
+static void ext_lookup_exact(void **state)
+{
+    struct rmq_cmd c = {0};
+    rmq_cmd_set_extn(&c, "b\0x", 3, "T", 1);
+    assert_null(rmq_cmd_ext(&c, "b"));
+    assert_null(rmq_cmd_ext_find(&c, "b"));
+    rmq_cmd_set_extn(&c, "bb", 2, "U", 1);
+    assert_null(rmq_cmd_ext(&c, "b"));
+    assert_null(rmq_cmd_ext(&c, "bbb"));
+    assert_string_equal(rmq_cmd_ext(&c, "bb"), "U");
+    rmq_cmd_set_extn(&c, "b", 1, "V", 1);
+    assert_string_equal(rmq_cmd_ext(&c, "b"), "V");
+    int64_t v = 0;
+    assert_int_equal(rmq_cmd_ext_int(&c, "bb", 0, 9, &v, NULL), RMQ_EINVAL);   /* found: "U" */
+    assert_int_equal(rmq_cmd_ext_int(&c, "", 0, 9, &v, NULL), RMQ_ENOTFOUND);
+    rmq_cmd_free(&c);
+}
+
 static void ext_getters(void **state)
 {
     struct rmq_cmd c = {0};
@@ -1034,6 +1054,7 @@ int main(void)
         cmocka_unit_test(huge_ext_counts),
         cmocka_unit_test(binary_rejections),
         cmocka_unit_test(encode_limits),
+        cmocka_unit_test(ext_lookup_exact),
         cmocka_unit_test(ext_getters),
         cmocka_unit_test(code_tables),
     };
