@@ -256,12 +256,12 @@ int rmq_client_expect(struct rmq_client *cl, int32_t opaque, int64_t timeout_ms,
 {
     if (!cl->c)
         return RMQ_ECLOSED;
-    if (rmq_ptable_has(&cl->t, opaque))
-        return RMQ_EINVAL;
     if (timeout_ms <= 0)
         timeout_ms = 1;
     struct rmq_pend *p = rmq_ptable_add(&cl->t, opaque,
                                         ev_now(cl->loop) + (double)timeout_ms / 1000, cl->seq++);
+    if (!p)   /* that opaque is already waiting */
+        return RMQ_EINVAL;
     p->timeout_ms = timeout_ms;
     p->cb = cb;
     p->ctx = ctx;

@@ -112,11 +112,16 @@ static void l_unlink(struct rmq_ptable *t, uint32_t idx)
 }
 
 /* Adds an entry and returns its pool index (deadline and seq are passed here: the list
- * reads them to place it). */
+ * reads them to place it), or NONE when op is already present. */
 static uint32_t t_add(struct rmq_ptable *t, int32_t op, double deadline, uint64_t seq)
 {
     if ((t->count + 1) * 2 > t->scap)
         t_grow_slots(t);
+    /* one probe finds the free slot or the opaque already there */
+    uint32_t mask = t->scap - 1, s = hash32(op) & mask;
+    for (; t->slot[s].idx1; s = (s + 1) & mask)
+        if (t->slot[s].opaque == op)
+            return NONE;
     uint32_t idx;
     if (t->free_head != NONE && t->capv) {
         idx = t->free_head;
@@ -135,7 +140,7 @@ static uint32_t t_add(struct rmq_ptable *t, int32_t op, double deadline, uint64_
     p->opaque = op;
     p->deadline = deadline;
     p->seq = seq;
-    t_slot_put(t, (struct rmq_pslot){op, idx + 1});
+    t->slot[s] = (struct rmq_pslot){op, idx + 1};
     l_insert(t, idx);
     t->count++;
     return idx;
@@ -176,7 +181,7 @@ struct rmq_pend *rmq_ptable_add(struct rmq_ptable *t, int32_t opaque, double dea
                                 uint64_t seq)
 {
     uint32_t idx = t_add(t, opaque, deadline, seq);  /* may move t->v */
-    return &t->v[idx];
+    return idx == NONE ? NULL : &t->v[idx];
 }
 
 bool rmq_ptable_take(struct rmq_ptable *t, int32_t opaque, struct rmq_pend *out)

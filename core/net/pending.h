@@ -48,8 +48,9 @@ struct rmq_ptable {
 /* An empty table (a zeroed struct is NOT one: use this). */
 void rmq_ptable_init(struct rmq_ptable *t);
 bool rmq_ptable_has(const struct rmq_ptable *t, int32_t opaque);
-/* Adds opaque (which must not be present) and returns its entry, with opaque, deadline and
- * seq set and the rest zero, for the caller to fill in; valid until the next add or take. */
+/* Adds opaque and returns its entry, with opaque, deadline and seq set and the rest zero,
+ * for the caller to fill in; valid until the next add or take. NULL when opaque is
+ * already present (nothing changed). */
 struct rmq_pend *rmq_ptable_add(struct rmq_ptable *t, int32_t opaque, double deadline,
                                 uint64_t seq);
 /* Removes opaque; copies its entry to *out (may be NULL). false when absent. */

@@ -555,6 +555,7 @@ static void test_pending_table(void **state)
         int32_t op = (int32_t)((uint32_t)i * 65536u);  /* spread keys, clustered hashes */
         if (live[i]) {
             struct rmq_pend p;
+            assert_null(rmq_ptable_add(&t, op, 0, seq));   /* present: refused, unchanged */
             assert_true(rmq_ptable_take(&t, op, &p));
             assert_int_equal(p.opaque, op);
             assert_true(p.ctx == &live[i]);
