@@ -19,6 +19,12 @@
  * for the reader. Unix sockets ask for 4 MiB (the kernel caps it at net.core.wmem_max):
  * consume 1 KiB over the Unix socket 3.9 M → 5.9 M msgs/s, 128 B sends +3 %. */
 #define UNIX_SNDBUF (4 << 20)
+/* A read that fills the buffer means more is waiting: read again, up to READ_ROUNDS reads
+ * or READ_FRAMES requests per wake-up, so that one loop iteration's commit, file write and
+ * reply send cover more requests of a pipelining client (without swallowing its whole
+ * window of small requests in one iteration, which would stall its pipeline) */
+#define READ_ROUNDS 8
+#define READ_FRAMES 256
 #define IOV_BATCH 512   /* pull replies queue one piece per record run: up to 1024 per reply */
 
 static uint64_t next_id;
@@ -229,9 +235,11 @@ void rmq_conn_close_after_flush(struct rmq_conn *c)
 
 /* ---- reading --------------------------------------------------------------------------- */
 
-/* Hands out every whole frame in the buffer; stops on close, pause or a bad length. */
-static void deliver(struct rmq_conn *c)
+/* Hands out every whole frame in the buffer; stops on close, pause or a bad length.
+ * Returns how many frames it handed out. */
+static size_t deliver(struct rmq_conn *c)
 {
+    size_t frames = 0;
     while (!c->closed && !c->rpaused && !c->draining && c->rlen >= 4) {
         const uint8_t *f = c->rbuf + c->roff;
         int32_t len = (int32_t)rd32(f);
@@ -248,6 +256,7 @@ static void deliver(struct rmq_conn *c)
         c->dispatching++;
         c->ops->frame(c->owner, c, f, n);
         c->dispatching--;
+        frames++;
         c->roff += n;
         c->rlen -= n;
         if (!c->closed && c->unsent > c->out_high) {
@@ -256,10 +265,9 @@ static void deliver(struct rmq_conn *c)
             rmq_debug("net: %s: %zu bytes unsent, reading paused", c->peer, c->unsent);
         }
     }
-    if (c->dispatching)
-        return;
-    if (c->closed || c->rlen == 0)
+    if (!c->dispatching && (c->closed || c->rlen == 0))
         drop_rbuf(c);
+    return frames;
 }
 
 /* Room to read into, in bytes: a chunk at first, compacted when the tail is reached, grown
@@ -297,13 +305,17 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     struct rmq_conn *c = (struct rmq_conn *)((char *)w - offsetof(struct rmq_conn, rio));
     c->refs++;
     deliver(c);  /* frames left buffered by a backpressure pause */
-    size_t room;
-    if (!c->closed && !c->rpaused && !c->draining && (room = make_room(c)) > 0) {
+    size_t room, frames = 0;
+    for (int round = 0; round < READ_ROUNDS && frames < READ_FRAMES; round++) {
+        if (c->closed || c->rpaused || c->draining || (room = make_room(c)) == 0)
+            break;
         ssize_t n = read(c->fd, c->rbuf + c->roff + c->rlen, room);
         if (n > 0) {
             c->rlen += (size_t)n;
             c->last_active = ev_now(loop);
-            deliver(c);
+            frames += deliver(c);
+            if ((size_t)n < room)
+                break;
         } else if (n == 0) {
             deliver(c);
             rmq_conn_abort(c, 0, "closed by peer");
@@ -312,6 +324,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
             rmq_conn_abort(c, -e, "read: %s", strerror(e));
         } else {
             deliver(c);
+            break;
         }
     }
     rmq_conn_unref(c);

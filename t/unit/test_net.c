@@ -112,7 +112,7 @@ static int frame_opaque(const uint8_t *f, size_t len, int32_t *opaque, bool *res
 
 /* ---- a test server --------------------------------------------------------------------- */
 
-enum { ECHO, HOLD, BIG, PRESSURE };
+enum { ECHO, HOLD, BIG, PRESSURE, SILENT };
 
 struct held {
     struct rmq_conn *c;
@@ -817,6 +817,31 @@ static void test_split_unix(void **state)
     split_bytes(a);
 }
 
+/* A pipelining peer's queued requests are taken in one wake-up, not one 64 KiB buffer's
+ * worth per loop iteration: the commit, file write and reply send of an iteration then cover
+ * them all. 150 frames of 1 KiB are queued before the server first reads. */
+static void test_reads_until_drained(void **state)
+{
+    char a[300];
+    unix_path(a, sizeof a, "drain.sock");
+    struct srv s = {.mode = SILENT};
+    srv_start(&s, a, NULL);
+    int fd = raw_connect(&s.bound, 0);
+    enum { N = 150, BODY = 1024 };
+    static uint8_t frames[N * (HDR + BODY)], body[BODY];
+    size_t len = 0;
+    for (int i = 0; i < N; i++)
+        len += mkframe(frames + len, i, 0, body, BODY);
+    ssize_t w = write(fd, frames, len);
+    if (w != (ssize_t)len)
+        fail_msg("queued %zd of %zu bytes: the socket buffer is too small for this test", w, len);
+    RUN_UNTIL(s.frames > 0, 2000);
+    assert_int_equal(s.frames, N);
+    close(fd);
+    ASSERT_SOON(s.closes == 1, 2000);
+    srv_stop(&s);
+}
+
 /* Bad lengths close that connection only. */
 static void bad_frames(const char *addr)
 {
@@ -1356,6 +1381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unix_socket_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_tcp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_unix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reads_until_drained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frames_tcp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frames_unix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
