@@ -205,18 +205,20 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
 {
     /* V1 names unless the request uses the short ones (V2 and batches) */
     const char *const *names = req->code == RMQ_REQ_SEND_MESSAGE && !rmq_cmd_ext(req, "b") ? long_names : short_names;
+    const struct rmq_kv *f[NFIELDS];   /* one pass over the fields, not a lookup per field */
+    rmq_cmd_ext_pick(req, names, NFIELDS, f);
     const char *topic, *props;
     int64_t qid, sysflag = 0, born = 0, flag = 0, defq = 4, reconsume = 0;
-    if (!rmq_need_str(c, req, names[F_TOPIC], &topic) ||
-        !rmq_need_int(c, req, names[F_QUEUE], INT32_MIN, INT32_MAX, &qid) ||
-        !rmq_need_int(c, req, names[F_SYSFLAG], INT32_MIN, INT32_MAX, &sysflag) ||
-        !rmq_need_int(c, req, names[F_BORN], INT64_MIN, INT64_MAX, &born) ||
-        !rmq_need_int(c, req, names[F_FLAG], INT32_MIN, INT32_MAX, &flag))
+    if (!rmq_need_kv_str(c, req, f[F_TOPIC], names[F_TOPIC], &topic) ||
+        !rmq_need_kv_int(c, req, f[F_QUEUE], names[F_QUEUE], INT32_MIN, INT32_MAX, &qid) ||
+        !rmq_need_kv_int(c, req, f[F_SYSFLAG], names[F_SYSFLAG], INT32_MIN, INT32_MAX, &sysflag) ||
+        !rmq_need_kv_int(c, req, f[F_BORN], names[F_BORN], INT64_MIN, INT64_MAX, &born) ||
+        !rmq_need_kv_int(c, req, f[F_FLAG], names[F_FLAG], INT32_MIN, INT32_MAX, &flag))
         return;
-    rmq_cmd_ext_int(req, names[F_DEFAULT_QUEUES], 1, 65535, &defq, NULL);
-    rmq_cmd_ext_int(req, names[F_RECONSUME], 0, INT32_MAX, &reconsume, NULL);
-    bool batch = req->code == RMQ_REQ_SEND_BATCH_MESSAGE || rmq_cmd_ext_bool(req, names[F_BATCH], false);
-    props = rmq_cmd_ext(req, names[F_PROPS]);
+    rmq_kv_int(f[F_DEFAULT_QUEUES], names[F_DEFAULT_QUEUES], 1, 65535, &defq, NULL);
+    rmq_kv_int(f[F_RECONSUME], names[F_RECONSUME], 0, INT32_MAX, &reconsume, NULL);
+    bool batch = req->code == RMQ_REQ_SEND_BATCH_MESSAGE || rmq_kv_bool(f[F_BATCH], false);
+    props = f[F_PROPS] ? f[F_PROPS]->val : NULL;
 
     char err[RMQ_ERRLEN];
     char dlq[RMQ_MAX_TOPIC_LEN + 1];
@@ -233,7 +235,8 @@ static void handle_send(struct rmq_broker *b, struct rmq_conn *c, const struct r
     }
     bool created;
     const struct rmq_topic_conf *tc =
-        rmq_topics_for_send(&b->topics, topic, rmq_cmd_ext(req, names[F_DEFAULT_TOPIC]), (int)defq, &created, err);
+        rmq_topics_for_send(&b->topics, topic, f[F_DEFAULT_TOPIC] ? f[F_DEFAULT_TOPIC]->val : NULL, (int)defq,
+                            &created, err);
     if (!tc)
         return rmq_reply_code(c, req, rmq_topic_name_valid(topic) ? RMQ_RESP_TOPIC_NOT_EXIST
                                                                   : RMQ_RESP_MESSAGE_ILLEGAL, "%s", err);

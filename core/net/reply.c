@@ -90,18 +90,30 @@ void rmq_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, con
 
 bool rmq_need_str(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, const char **out)
 {
-    *out = rmq_cmd_ext(req, key);
+    return rmq_need_kv_str(c, req, rmq_cmd_ext_find(req, key), key, out);
+}
+
+bool rmq_need_int(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, int64_t min,
+                  int64_t max, int64_t *out)
+{
+    return rmq_need_kv_int(c, req, rmq_cmd_ext_find(req, key), key, min, max, out);
+}
+
+bool rmq_need_kv_str(struct rmq_conn *c, const struct rmq_cmd *req, const struct rmq_kv *kv,
+                     const char *key, const char **out)
+{
+    *out = kv ? kv->val : NULL;
     if (*out && **out)
         return true;
     rmq_reply_code(c, req, RMQ_RESP_SYSTEM_ERROR, "the request header field '%s' is missing", key);
     return false;
 }
 
-bool rmq_need_int(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, int64_t min,
-                  int64_t max, int64_t *out)
+bool rmq_need_kv_int(struct rmq_conn *c, const struct rmq_cmd *req, const struct rmq_kv *kv,
+                     const char *key, int64_t min, int64_t max, int64_t *out)
 {
     char err[RMQ_ERRLEN];
-    int rc = rmq_cmd_ext_int(req, key, min, max, out, err);
+    int rc = rmq_kv_int(kv, key, min, max, out, err);
     if (rc == 0)
         return true;
     if (rc == RMQ_ENOTFOUND)

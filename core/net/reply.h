@@ -32,5 +32,10 @@ void rmq_reply_code(struct rmq_conn *c, const struct rmq_cmd *req, int code, con
 bool rmq_need_str(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, const char **out);
 bool rmq_need_int(struct rmq_conn *c, const struct rmq_cmd *req, const char *key, int64_t min,
                   int64_t max, int64_t *out);
+/* The same for an entry picked by rmq_cmd_ext_pick (NULL: absent) named key. */
+bool rmq_need_kv_str(struct rmq_conn *c, const struct rmq_cmd *req, const struct rmq_kv *kv,
+                     const char *key, const char **out);
+bool rmq_need_kv_int(struct rmq_conn *c, const struct rmq_cmd *req, const struct rmq_kv *kv,
+                     const char *key, int64_t min, int64_t max, int64_t *out);
 
 #endif

@@ -244,11 +244,11 @@ int rmq_parse_java_long(const char *s, size_t len, int64_t *out)
     if (i == len)
         return RMQ_EINVAL;
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, acc = 0;
-    for (; i < len; i++) {
+    for (; i < len; i++) {   /* a send carries six of these: overflow flags, no division */
         unsigned d = (unsigned char)s[i] - '0';
-        if (d > 9 || acc > (limit - d) / 10)
+        if (d > 9 || __builtin_mul_overflow(acc, 10, &acc) || __builtin_add_overflow(acc, d, &acc) ||
+            acc > limit)
             return RMQ_EINVAL;
-        acc = acc * 10 + d;
     }
     *out = !neg ? (int64_t)acc : acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
     return 0;
@@ -257,7 +257,12 @@ int rmq_parse_java_long(const char *s, size_t len, int64_t *out)
 int rmq_cmd_ext_int(const struct rmq_cmd *c, const char *key, int64_t min, int64_t max,
                     int64_t *out, char *err)
 {
-    const struct rmq_kv *kv = find_str(c, key);
+    return rmq_kv_int(find_str(c, key), key, min, max, out, err);
+}
+
+int rmq_kv_int(const struct rmq_kv *kv, const char *key, int64_t min, int64_t max, int64_t *out,
+               char *err)
+{
     if (!kv)
         return rmq_seterr(err, RMQ_ENOTFOUND, "header field '%s' is missing", key);
     int64_t v;
@@ -273,8 +278,37 @@ int rmq_cmd_ext_int(const struct rmq_cmd *c, const char *key, int64_t min, int64
 
 bool rmq_cmd_ext_bool(const struct rmq_cmd *c, const char *key, bool dflt)
 {
-    const struct rmq_kv *kv = find_str(c, key);
+    return rmq_kv_bool(find_str(c, key), dflt);
+}
+
+bool rmq_kv_bool(const struct rmq_kv *kv, bool dflt)
+{
     if (!kv)
         return dflt;
     return kv->vlen == 4 && strncasecmp(kv->val, "true", 4) == 0;
+}
+
+void rmq_cmd_ext_pick(const struct rmq_cmd *c, const char *const *names, size_t n,
+                      const struct rmq_kv **out)
+{
+    for (size_t j = 0; j < n; j++)
+        out[j] = NULL;
+    /* clients send a header's fields in one order (Java's: its declaration order), so the
+     * search for each starts after the name the previous one matched */
+    size_t from = 0;
+    for (uint32_t i = 0; i < c->next; i++) {
+        const struct rmq_kv *kv = &c->ext[i];
+        for (size_t t = 0, j = from; t < n; t++, j = j + 1 == n ? 0 : j + 1) {
+            const char *a = kv->key, *b = names[j];
+            if (*a != *b)
+                continue;
+            while (*b && *a == *b)
+                a++, b++;
+            if (!*b && a == kv->key + kv->klen) {
+                out[j] = kv;
+                from = j + 1 == n ? 0 : j + 1;
+                break;
+            }
+        }
+    }
 }

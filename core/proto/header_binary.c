@@ -86,8 +86,8 @@ int rmq_hdr_binary_decode(const uint8_t *hdr, size_t len, struct rmq_cmd *out, c
         uint8_t *next = (uint8_t *)val + vl;
         size_t next_kl = next < qend ? rd16(next) : 0;
         val[vl] = 0;   /* at qend: the copy's extra byte */
-        if (kl > 0 && vl > 0)
-            rmq_cmd_ext_append(out, key, (uint32_t)kl, val, (uint32_t)vl);
+        if (kl > 0 && vl > 0)   /* pass 1 counted them: ext has room (no call per entry) */
+            out->ext[out->next++] = (struct rmq_kv){key, val, (uint32_t)kl, (uint32_t)vl};
         q = next;
         kl = next_kl;
     }

@@ -199,6 +199,16 @@ int rmq_cmd_ext_int(const struct rmq_cmd *c, const char *key, int64_t min, int64
  * dflt when the key is absent. */
 bool rmq_cmd_ext_bool(const struct rmq_cmd *c, const char *key, bool dflt);
 
+/* Many fields at once, for hot handlers: out[i] = the entry named names[i], or NULL, in one
+ * pass over the fields (a repeated name: the last wins, as above). The rmq_kv_ forms below
+ * then read an entry as rmq_cmd_ext_int and rmq_cmd_ext_bool read a key (kv may be NULL;
+ * key only names the field in err). */
+void rmq_cmd_ext_pick(const struct rmq_cmd *c, const char *const *names, size_t n,
+                      const struct rmq_kv **out);
+int rmq_kv_int(const struct rmq_kv *kv, const char *key, int64_t min, int64_t max, int64_t *out,
+               char *err);
+bool rmq_kv_bool(const struct rmq_kv *kv, bool dflt);
+
 /* Java's Long.parseLong on s[0..len): 0 and *out, or RMQ_EINVAL. Shared with body parsers. */
 int rmq_parse_java_long(const char *s, size_t len, int64_t *out);
 

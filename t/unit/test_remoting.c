@@ -8,6 +8,7 @@
 
 #include "proto/codes.h"
 #include "proto/remoting.h"
+#include "proto/remoting_int.h"   /* rmq_cmd_ext_append: a repeated name */
 #include "util/buf.h"
 #include "util/bytes.h"
 #include "util/err.h"
@@ -881,6 +882,39 @@ static void ext_lookup_exact(void **state)
     rmq_cmd_free(&c);
 }
 
+/* One pass over the fields answers for each name as rmq_cmd_ext_find does, whatever order
+ * the fields come in (the search resumes after the previous match) */
+static void ext_pick(void **state)
+{
+    static const char *const names[] = {"a", "b", "bb", "topic", "c"};
+    enum { N = sizeof names / sizeof *names };
+    struct rmq_cmd c = {0};
+    rmq_cmd_set_extn(&c, "c", 1, "3", 1);
+    rmq_cmd_set_extn(&c, "x", 1, "?", 1);
+    rmq_cmd_set_extn(&c, "b\0x", 3, "T", 1);
+    rmq_cmd_set_extn(&c, "topic", 5, "T1", 2);
+    rmq_cmd_set_extn(&c, "a", 1, "1", 1);
+    rmq_cmd_set_extn(&c, "bb", 2, "U", 1);
+    const struct rmq_kv *kv[N];
+    rmq_cmd_ext_pick(&c, names, N, kv);
+    for (size_t i = 0; i < N; i++)
+        assert_ptr_equal(kv[i], rmq_cmd_ext_find(&c, names[i]));
+    assert_null(kv[1]);
+    assert_string_equal(kv[3]->val, "T1");
+    /* a name repeated (decoders append without looking): the last one wins */
+    rmq_cmd_ext_append(&c, "a", 1, "2", 1);
+    rmq_cmd_ext_pick(&c, names, N, kv);
+    assert_string_equal(kv[0]->val, "2");
+    assert_ptr_equal(kv[0], rmq_cmd_ext_find(&c, "a"));
+    int64_t v = 0;
+    assert_int_equal(rmq_kv_int(kv[0], "a", 0, 9, &v, NULL), 0);
+    assert_int_equal(v, 2);
+    char err[RMQ_ERRLEN];
+    assert_int_equal(rmq_kv_int(kv[1], "b", 0, 9, &v, err), RMQ_ENOTFOUND);
+    assert_non_null(strstr(err, "'b'"));
+    rmq_cmd_free(&c);
+}
+
 static void ext_getters(void **state)
 {
     struct rmq_cmd c = {0};
@@ -1055,6 +1089,7 @@ int main(void)
         cmocka_unit_test(binary_rejections),
         cmocka_unit_test(encode_limits),
         cmocka_unit_test(ext_lookup_exact),
+        cmocka_unit_test(ext_pick),
         cmocka_unit_test(ext_getters),
         cmocka_unit_test(code_tables),
     };
