@@ -19,7 +19,7 @@ struct rmq_cmd_blk {
     max_align_t data[];
 };
 
-#define BLK_MIN 256
+#define BLK_MIN 512   /* a send reply (five fields and their 8-entry array) fits one block */
 #define ALIGN (sizeof(max_align_t))
 
 static struct rmq_cmd_blk *blk_new(struct rmq_cmd *c, size_t need)
