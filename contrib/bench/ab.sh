@@ -5,7 +5,8 @@
 # differs). ADDR in the bench args is replaced by the broker's address; use unix:SOCK for
 # the Unix socket. Prints every run's JSON and "A/B: median [min–max]" per field.
 # CONF (env) adds broker config lines, ';'-separated. PRE (env) is a bench command run
-# before each measured one (e.g. to fill the topic for a consume run).
+# before each measured one (e.g. to fill the topic for a consume run). B_UNIX=1 (env) makes
+# ADDR mean the Unix socket on side B: TCP against Unix with the same binary as A and B.
 set -eu
 DIR=${1:?usage: ab.sh DIR RUNS BIN_A BIN_B -- bench args}; RUNS=$2; A=$3; B=$4; shift 5
 PORT=${PORT:-29931}
@@ -21,7 +22,15 @@ start() {   # start BIN
   echo "broker did not start" >&2; cat "$DIR/broker.log" >&2; exit 1
 }
 stop() { kill -TERM "$BPID"; wait "$BPID" 2>/dev/null || true; BPID=; }
-sub() { for a in "$@"; do case $a in ADDR) echo "127.0.0.1:$PORT";; SOCK) echo "unix:$DIR/b.sock";; *) echo "$a";; esac; done; }
+sub() {   # uses $side
+  for a in "$@"; do
+    case $a in
+    ADDR) if [ "$side" = B ] && [ -n "${B_UNIX:-}" ]; then echo "unix:$DIR/b.sock"; else echo "127.0.0.1:$PORT"; fi ;;
+    SOCK) echo "unix:$DIR/b.sock" ;;
+    *) echo "$a" ;;
+    esac
+  done
+}
 rm -f "$DIR"/A.*.json "$DIR"/B.*.json
 i=1
 while [ $i -le "$RUNS" ]; do
