@@ -190,14 +190,35 @@ int rmq_msg_decode(const uint8_t *p, size_t avail, struct rmq_msg *m, int check,
     return (int)m->total_size;
 }
 
+/* The value of key in one piece s[0..n) ("name\001value"), or NULL. A lookup knows its key,
+ * so it compares instead of searching for the \001; the rules are rmq_props_next's: the
+ * first \001 ends the name (key has none), and an empty name or value drops the piece. */
+static const char *piece_value(const char *s, size_t n, const char *key, size_t klen, size_t *vlen)
+{
+    if (klen == 0 || n <= klen + 1 || s[klen] != RMQ_PROP_NV_SEP || memcmp(s, key, klen) != 0)
+        return NULL;
+    *vlen = n - klen - 1;
+    return s + klen + 1;
+}
+
+/* The next piece of props at *pos (its separator excluded); false at the end. */
+static bool next_piece(const char *props, size_t len, size_t *pos, const char **s, size_t *n)
+{
+    if (*pos >= len)
+        return false;
+    *s = props + *pos;
+    const char *end = memchr(*s, RMQ_PROP_SEP, len - *pos);
+    *n = end ? (size_t)(end - *s) : len - *pos;
+    *pos += *n + (end ? 1 : 0);
+    return true;
+}
+
 int rmq_props_next(const char *props, size_t len, size_t *pos, const char **k, size_t *klen,
                    const char **v, size_t *vlen)
 {
-    while (*pos < len) {
-        const char *s = props + *pos;
-        const char *end = memchr(s, RMQ_PROP_SEP, len - *pos);
-        size_t n = end ? (size_t)(end - s) : len - *pos;
-        *pos += n + (end ? 1 : 0);
+    const char *s;
+    size_t n;
+    while (next_piece(props, len, pos, &s, &n)) {
         const char *eq = memchr(s, RMQ_PROP_NV_SEP, n);
         /* RocketMQ drops pieces with an empty name or an empty value */
         if (!eq || eq == s || eq == s + n - 1)
@@ -213,10 +234,10 @@ int rmq_props_next(const char *props, size_t len, size_t *pos, const char **k, s
 
 const char *rmq_props_get(const char *props, size_t len, const char *key, size_t *vlen)
 {
-    size_t pos = 0, klen, want = strlen(key);
-    const char *k, *v;
-    while (rmq_props_next(props, len, &pos, &k, &klen, &v, vlen))
-        if (klen == want && memcmp(k, key, klen) == 0)
+    size_t pos = 0, n, klen = strlen(key);
+    const char *s, *v;
+    while (next_piece(props, len, &pos, &s, &n))
+        if ((v = piece_value(s, n, key, klen, vlen)))
             return v;
     return NULL;
 }
@@ -224,16 +245,15 @@ const char *rmq_props_get(const char *props, size_t len, const char *key, size_t
 void rmq_props_pick(const char *props, size_t len, const char *const *names, int n,
                     const char **vals, size_t *vlens)
 {
-    size_t pos = 0, klen, vlen;
-    const char *k, *v;
+    size_t pos = 0, plen;
+    const char *s;
     int left = n;
     for (int i = 0; i < n; i++)
         vals[i] = NULL;
-    while (left && rmq_props_next(props, len, &pos, &k, &klen, &v, &vlen)) {
+    while (left && next_piece(props, len, &pos, &s, &plen)) {
         for (int i = 0; i < n; i++) {
-            if (!vals[i] && k[0] == names[i][0] && strlen(names[i]) == klen && memcmp(k, names[i], klen) == 0) {
-                vals[i] = v;
-                vlens[i] = vlen;
+            if (!vals[i] && plen && s[0] == names[i][0] &&
+                (vals[i] = piece_value(s, plen, names[i], strlen(names[i]), &vlens[i]))) {
                 left--;
                 break;
             }

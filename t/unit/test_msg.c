@@ -182,6 +182,12 @@ static void properties_follow_rocketmq_rules(void **state)
     const char *v = rmq_props_get(p, sizeof p - 1, "D", &n);
     assert_non_null(v);
     assert_int_equal(n, 2);
+    assert_null(rmq_props_get(p, sizeof p - 1, "", &n));    /* the empty name was dropped */
+    assert_null(rmq_props_get(p, sizeof p - 1, "AB", &n));
+    assert_null(rmq_props_get("AB\001v", 4, "A", &n));    /* a name, not a prefix of one */
+    v = rmq_props_get("A\001\001v", 4, "A", &n);          /* the first \001 ends the name */
+    assert_non_null(v);
+    assert_memory_equal(v, "\001v", 2);
 }
 
 static void props_pick_finds_several_in_one_pass(void **state)
