@@ -27,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+enum { IO_RETRY_MS = 100 };   /* after a failed sync, how soon the flusher tries again */
+
 static int flush_log(struct rmq_store *s)
 {
     int64_t target = atomic_load_explicit(&s->cl.written, memory_order_acquire);
@@ -95,6 +97,10 @@ static void *flusher_main(void *arg)
     while (!s->stop) {
         if (!s->kick) {
             int wait_ms = s->o.sync_flush ? s->o.flush_cq_interval_ms : s->o.flush_interval_ms;
+            /* writes are refused until a sync succeeds, so nothing kicks this thread:
+             * retry soon, or a disk that recovered stays refused for a whole interval */
+            if (atomic_load(&s->io_error) && wait_ms > IO_RETRY_MS)
+                wait_ms = IO_RETRY_MS;
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += wait_ms / 1000;
