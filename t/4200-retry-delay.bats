@@ -3,7 +3,7 @@
 # retry-topic send path, against a broker of their own.
 load test_helper
 
-LEVELS="messageDelayLevel=1s 2s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s"
+LEVELS="messageDelayLevel=1s 3s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s"
 
 # send_delayed TOPIC LEVEL BODY: SEND_MESSAGE_V2 with the DELAY property, as a Java producer
 # with msg.setDelayTimeLevel(LEVEL) sends it

@@ -11,11 +11,6 @@ route() {
 }
 
 # wait_for CMD...: retries CMD for up to 10 s
-wait_for() {
-  for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done
-  "$@"
-}
-
 route_has() { route "$1" "${3:-$NSADDR}" | grep -q "$2"; }
 route_lacks() { ! route "$1" "${3:-$NSADDR}" | grep -q "$2"; }
 

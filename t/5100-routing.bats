@@ -6,14 +6,6 @@
 load test_helper
 
 # wait_for CMD...: retries CMD for up to 10 s
-wait_for() {
-  for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done
-  "$@"
-}
-
-# routed_on N TOPIC: the name server's route of TOPIC names N brokers
-routed_on() { [ "$("$RMQ" topic route -n "$NSADDR" "$2" 2>/dev/null | grep -c ' RW- *$')" -eq "$1" ]; }
-
 # two_brokers: a name server and broker-a, broker-b registered with it; topic TopicTest with
 # 4 queues on each (8 in all, the tutorial's layout)
 two_brokers() {
@@ -115,9 +107,9 @@ two_brokers() {
   # as in RocketMQ, the topic is made on the brokers that got one of the messages (one or
   # both, depending on where the round robin started)
   made_on=$(grep -o '"brokerName":"[^"]*"' <<<"$output" | sort -u | wc -l)
-  # at once, not after the brokers' next registration tick: a broker tells the name
-  # servers about a topic it auto-creates before it answers the send
-  routed_on "$made_on" NewTopic
+  # soon, not at the brokers' next registration tick (30 s): a broker tells the name
+  # servers about a topic it auto-creates as it answers the send
+  wait_for routed_on "$made_on" NewTopic
   run "$RMQ" consume -n "$NSADDR" -g g -e NewTopic
   assert_status 0
   [ "$(echo "$output" | sort | tr '\n' ' ')" = "four one three two " ]

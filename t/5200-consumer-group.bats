@@ -20,17 +20,6 @@ consumer() {
   RMQ_PIDS+=("$!")
 }
 
-# wait_for CMD: up to 30 s for CMD to succeed.
-wait_for() {
-  local i
-  for i in $(seq 300); do
-    eval "$1" && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for: $1" >&2
-  return 1
-}
-
 # assigned NAME: the queue ids NAME last said it consumes ("0,1,2,3"; -v says
 # "broker-a:0,broker-a:1,…", all of one broker here), "" before that.
 assigned() {
@@ -57,16 +46,16 @@ stop() {
   start_broker
   "$RMQ" topic create T -b "$TCP" -r 8 -w 8 >/dev/null
   consumer c1 -g G --format '%q %b\n' T
-  wait_for '[ "$(assigned c1)" = 0,1,2,3,4,5,6,7 ]'
+  wait_until '[ "$(assigned c1)" = 0,1,2,3,4,5,6,7 ]'
   consumer c2 -g G --format '%q %b\n' T
-  wait_for '[ -n "$(assigned c2)" ] && [ "$(assigned c1)" != 0,1,2,3,4,5,6,7 ]'
+  wait_until '[ -n "$(assigned c2)" ] && [ "$(assigned c1)" != 0,1,2,3,4,5,6,7 ]'
   # as AllocateMessageQueueAveragely does it: the sorted ids take 0-3 and 4-7
   local a1 a2
   a1=$(assigned c1) a2=$(assigned c2)
   [ "$(printf '%s\n%s\n' "$a1" "$a2" | sort | tr '\n' ' ')" = "0,1,2,3 4,5,6,7 " ]
 
   seq 1 2000 | "$RMQ" produce -b "$TCP" T >/dev/null
-  wait_for '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 2000 ]'
+  wait_until '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 2000 ]'
   stop c1
   stop c2
   # every message exactly once
@@ -91,20 +80,20 @@ stop() {
   start_broker
   "$RMQ" topic create T -b "$TCP" -r 8 -w 8 >/dev/null
   consumer c1 -g G --format '%q %b\n' T
-  wait_for '[ -n "$(assigned c1)" ]'
+  wait_until '[ -n "$(assigned c1)" ]'
   consumer c2 -g G --format '%q %b\n' T
-  wait_for '[ -n "$(assigned c2)" ] && [ "$(assigned c1)" != 0,1,2,3,4,5,6,7 ]'
+  wait_until '[ -n "$(assigned c2)" ] && [ "$(assigned c1)" != 0,1,2,3,4,5,6,7 ]'
   # a steady stream of 3000 messages; the third member joins in the middle of it
   ( for i in $(seq 1 3000); do echo "$i"; [ $((i % 100)) -eq 0 ] && sleep 0.05; done | "$RMQ" produce -b "$TCP" T >"$T/produced" ) &
   local prod=$!
   RMQ_PIDS+=("$prod")
-  wait_for '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 500 ]'
+  wait_until '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 500 ]'
   consumer c3 -g G --format '%q %b\n' T
-  wait_for '[ -n "$(assigned c3)" ]'
+  wait_until '[ -n "$(assigned c3)" ]'
   wait "$prod"
   # after the rebalance the shares are 3, 3 and 2 queues
-  wait_for '[ "$(shares)" = "2 3 3 " ]'
-  wait_for '[ "$(cut -d" " -f2 "$T"/c?.out | sort -nu | wc -l)" -ge 3000 ]'
+  wait_until '[ "$(shares)" = "2 3 3 " ]'
+  wait_until '[ "$(cut -d" " -f2 "$T"/c?.out | sort -nu | wc -l)" -ge 3000 ]'
   stop c1
   stop c2
   stop c3
@@ -134,16 +123,16 @@ stop() {
   start_broker
   "$RMQ" topic create T -b "$TCP" -r 8 -w 8 >/dev/null
   consumer c1 -g G --format '%q %b\n' T
-  wait_for '[ -n "$(assigned c1)" ]'
+  wait_until '[ -n "$(assigned c1)" ]'
   consumer c2 -g G --format '%q %b\n' T
-  wait_for '[ -n "$(assigned c2)" ] && [ "$(assigned c1)" != 0,1,2,3,4,5,6,7 ]'
+  wait_until '[ -n "$(assigned c2)" ] && [ "$(assigned c1)" != 0,1,2,3,4,5,6,7 ]'
   seq 1 400 | "$RMQ" produce -b "$TCP" T >/dev/null
-  wait_for '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 400 ]'
+  wait_until '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 400 ]'
   stop c2
   # c2 committed before it unregistered: c1 takes its queues where it stopped
-  wait_for '[ "$(assigned c1)" = 0,1,2,3,4,5,6,7 ]'
+  wait_until '[ "$(assigned c1)" = 0,1,2,3,4,5,6,7 ]'
   seq 401 800 | "$RMQ" produce -b "$TCP" T >/dev/null
-  wait_for '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 800 ]'
+  wait_until '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 800 ]'
   stop c1
   [ "$(lines "$T/c1.out" "$T/c2.out")" -eq 800 ]
   [ "$(cut -d' ' -f2 "$T/c1.out" "$T/c2.out" | sort -nu | wc -l)" -eq 800 ]
@@ -171,7 +160,7 @@ stop() {
   "$RMQ" topic create T -b "$TCP" -r 8 -w 8 >/dev/null
   seq 1 800 | "$RMQ" produce -b "$TCP" T >/dev/null
   consumer c1 -g G --format '%q %b\n' T
-  wait_for '[ "$(lines "$T/c1.out")" -ge 800 ]'
+  wait_until '[ "$(lines "$T/c1.out")" -ge 800 ]'
   # a one-shot reader of another group: all 8 queues, and c1 is not asked to share
   run "$RMQ" consume -b "$TCP" -g other -e --format '%q\n' T
   assert_status 0
@@ -189,7 +178,7 @@ stop() {
   seq 1 500 | "$RMQ" produce -b "$TCP" T >/dev/null
   consumer b1 -g B --broadcast --offsets-file "$T/b1.json" --format '%q %b\n' T
   consumer b2 -g B --broadcast --offsets-file "$T/b2.json" --format '%q %b\n' T
-  wait_for '[ "$(lines "$T/b1.out")" -ge 500 ] && [ "$(lines "$T/b2.out")" -ge 500 ]'
+  wait_until '[ "$(lines "$T/b1.out")" -ge 500 ] && [ "$(lines "$T/b2.out")" -ge 500 ]'
   [ "$(assigned b1)" = 0,1,2,3,4,5,6,7 ]
   [ "$(assigned b2)" = 0,1,2,3,4,5,6,7 ]
   stop b1
@@ -200,7 +189,7 @@ stop() {
   [[ "$output" != *'"consumerOffset":5'* ]]
   seq 501 700 | "$RMQ" produce -b "$TCP" T >/dev/null
   consumer b1 -g B --broadcast --offsets-file "$T/b1.json" --format '%q %b\n' T
-  wait_for '[ "$(lines "$T/b1.out")" -ge 700 ] && [ "$(lines "$T/b2.out")" -ge 700 ]'
+  wait_until '[ "$(lines "$T/b1.out")" -ge 700 ] && [ "$(lines "$T/b2.out")" -ge 700 ]'
   stop b1
   stop b2
   for b in b1 b2; do

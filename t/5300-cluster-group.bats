@@ -12,19 +12,6 @@ load test_helper
 export RMQ_REBALANCE_INTERVAL_MS=600000
 export RMQ_QSET_REFRESH_MS=1000
 
-# wait_for CMD: up to 60 s for CMD to succeed.
-wait_for() {
-  local i
-  for i in $(seq 600); do
-    eval "$1" && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for: $1" >&2
-  return 1
-}
-
-routed_on() { [ "$("$RMQ" topic route -n "$NSADDR" "$2" 2>/dev/null | grep -c ' RW- *$')" -eq "$1" ]; }
-
 # two_brokers: a name server, broker-a and broker-b registered with it, topic T with 4
 # queues on each
 two_brokers() {
@@ -33,7 +20,7 @@ two_brokers() {
   start_named_broker broker-b "namesrvAddr=$NSADDR"; BBPID=$BPID; BTCP=$TCP
   "$RMQ" topic create T -b "$ATCP" -r 4 -w 4 >/dev/null
   "$RMQ" topic create T -b "$BTCP" -r 4 -w 4 >/dev/null
-  wait_for 'routed_on 2 T'
+  wait_until 'routed_on 2 T'
 }
 
 # consumer NAME ARGS...: rmq consume -v through the name server in the background, lines
@@ -73,10 +60,10 @@ EIGHT="broker-a:0 broker-a:1 broker-a:2 broker-a:3 broker-b:0 broker-b:1 broker-
 @test "cluster group: two members split the 8 queues of broker-a and broker-b, every message exactly once" {
   two_brokers
   consumer c1 -g G T
-  wait_for '[ "$(count c1)" -eq 8 ]'
+  wait_until '[ "$(count c1)" -eq 8 ]'
   [ "$(all_assigned c1 | tr '\n' ' ')" = "$EIGHT" ]
   consumer c2 -g G T
-  wait_for '[ "$(count c1)" -eq 4 ] && [ "$(count c2)" -eq 4 ]'
+  wait_until '[ "$(count c1)" -eq 4 ] && [ "$(count c2)" -eq 4 ]'
   # disjoint, and together the 8 queues of both brokers; by average allocation one member
   # has broker-a's queues and the other broker-b's (the sorted queue list cut in two)
   [ "$(all_assigned c1 c2 | tr '\n' ' ')" = "$EIGHT" ]
@@ -86,7 +73,7 @@ EIGHT="broker-a:0 broker-a:1 broker-a:2 broker-a:3 broker-b:0 broker-b:1 broker-
   local a1 a2
   a1=$(assigned c1) a2=$(assigned c2)
   seq 1 2000 | "$RMQ" produce -n "$NSADDR" T >/dev/null
-  wait_for '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 2000 ]'
+  wait_until '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 2000 ]'
   stop c1
   stop c2
   # every message exactly once
@@ -115,21 +102,21 @@ EIGHT="broker-a:0 broker-a:1 broker-a:2 broker-a:3 broker-b:0 broker-b:1 broker-
 @test "cluster group: a third member joining under traffic loses nothing; duplicates only from queues that moved" {
   two_brokers
   consumer c1 -g G T
-  wait_for '[ "$(count c1)" -eq 8 ]'
+  wait_until '[ "$(count c1)" -eq 8 ]'
   consumer c2 -g G T
-  wait_for '[ "$(count c1)" -eq 4 ] && [ "$(count c2)" -eq 4 ]'
+  wait_until '[ "$(count c1)" -eq 4 ] && [ "$(count c2)" -eq 4 ]'
   ( for i in $(seq 1 3000); do echo "$i"; [ $((i % 100)) -eq 0 ] && sleep 0.05; done |
       "$RMQ" produce -n "$NSADDR" T >"$T/produced" ) &
   local prod=$!
   RMQ_PIDS+=("$prod")
-  wait_for '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 500 ]'
+  wait_until '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 500 ]'
   consumer c3 -g G T
-  wait_for '[ -n "$(assigned c3)" ]'
+  wait_until '[ -n "$(assigned c3)" ]'
   wait "$prod"
   # 3 + 3 + 2 queues, disjoint, covering both brokers' 8
-  wait_for '[ "$(for c in c1 c2 c3; do count $c; done | sort -n | tr "\n" " ")" = "2 3 3 " ]'
-  wait_for '[ "$(all_assigned c1 c2 c3 | tr "\n" " ")" = "$EIGHT" ]'
-  wait_for '[ "$(cut -d" " -f2 "$T"/c?.out | sort -nu | wc -l)" -ge 3000 ]'
+  wait_until '[ "$(for c in c1 c2 c3; do count $c; done | sort -n | tr "\n" " ")" = "2 3 3 " ]'
+  wait_until '[ "$(all_assigned c1 c2 c3 | tr "\n" " ")" = "$EIGHT" ]'
+  wait_until '[ "$(cut -d" " -f2 "$T"/c?.out | sort -nu | wc -l)" -ge 3000 ]'
   stop c1
   stop c2
   stop c3
@@ -154,22 +141,22 @@ EIGHT="broker-a:0 broker-a:1 broker-a:2 broker-a:3 broker-b:0 broker-b:1 broker-
 @test "cluster group: a broker gone and back rebalances the members over what the route has" {
   two_brokers
   consumer c1 -g G T
-  wait_for '[ "$(count c1)" -eq 8 ]'
+  wait_until '[ "$(count c1)" -eq 8 ]'
   consumer c2 -g G T
-  wait_for '[ "$(count c1)" -eq 4 ] && [ "$(count c2)" -eq 4 ]'
+  wait_until '[ "$(count c1)" -eq 4 ] && [ "$(count c2)" -eq 4 ]'
   seq 1 400 | "$RMQ" produce -n "$NSADDR" T >/dev/null
-  wait_for '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 400 ]'
+  wait_until '[ "$(lines "$T/c1.out" "$T/c2.out")" -ge 400 ]'
   # broker-b dies: the name server drops it, the route has broker-a's 4 queues, 2 each
   kill -9 "$BBPID"
   wait "$BBPID" 2>/dev/null || true
-  wait_for '[ "$(all_assigned c1 c2 | tr "\n" " ")" = "broker-a:0 broker-a:1 broker-a:2 broker-a:3 " ] && [ "$(count c1)" -eq 2 ]'
+  wait_until '[ "$(all_assigned c1 c2 | tr "\n" " ")" = "broker-a:0 broker-a:1 broker-a:2 broker-a:3 " ] && [ "$(count c1)" -eq 2 ]'
   seq 401 600 | "$RMQ" produce -n "$NSADDR" T >/dev/null
-  wait_for '[ "$(cut -d" " -f2 "$T"/c?.out | sort -nu | wc -l)" -ge 600 ]'
+  wait_until '[ "$(cut -d" " -f2 "$T"/c?.out | sort -nu | wc -l)" -ge 600 ]'
   # broker-b back (same store, a new port): its queues are shared again
   start_named_broker broker-b "namesrvAddr=$NSADDR"
-  wait_for '[ "$(all_assigned c1 c2 | tr "\n" " ")" = "$EIGHT" ] && [ "$(count c1)" -eq 4 ]'
+  wait_until '[ "$(all_assigned c1 c2 | tr "\n" " ")" = "$EIGHT" ] && [ "$(count c1)" -eq 4 ]'
   seq 601 1000 | "$RMQ" produce -n "$NSADDR" T >/dev/null
-  wait_for '[ "$(cut -d" " -f2 "$T"/c?.out | sort -nu | wc -l)" -ge 1000 ]'
+  wait_until '[ "$(cut -d" " -f2 "$T"/c?.out | sort -nu | wc -l)" -ge 1000 ]'
   stop c1
   stop c2
   # nothing lost (what broker-b had not yet persisted of the offsets may come again)
@@ -182,11 +169,11 @@ EIGHT="broker-a:0 broker-a:1 broker-a:2 broker-a:3 broker-b:0 broker-b:1 broker-
   seq 1 600 | "$RMQ" produce -n "$NSADDR" T >/dev/null
   consumer b1 -g B --broadcast --offsets-file "$T/b1.json" T
   consumer b2 -g B --broadcast --offsets-file "$T/b2.json" T
-  wait_for '[ "$(lines "$T/b1.out")" -ge 600 ] && [ "$(lines "$T/b2.out")" -ge 600 ]'
+  wait_until '[ "$(lines "$T/b1.out")" -ge 600 ] && [ "$(lines "$T/b2.out")" -ge 600 ]'
   [ "$(assigned b1 | tr , ' ') " = "$EIGHT" ]
   [ "$(assigned b2 | tr , ' ') " = "$EIGHT" ]
   seq 601 800 | "$RMQ" produce -n "$NSADDR" T >/dev/null
-  wait_for '[ "$(lines "$T/b1.out")" -ge 800 ] && [ "$(lines "$T/b2.out")" -ge 800 ]'
+  wait_until '[ "$(lines "$T/b1.out")" -ge 800 ] && [ "$(lines "$T/b2.out")" -ge 800 ]'
   stop b1
   stop b2
   local b

@@ -12,8 +12,9 @@ crash_mid_produce() {
   seq "$2" >"$T/input"
   "$RMQ" produce -b "unix:$SOCK" --json --retries 0 --timeout 2000 TopicTest <"$T/input" >"$T/acks" 2>"$T/produce.err" &
   ppid=$!
-  # kill once a good part is acknowledged, well before the end
-  for _ in $(seq 400); do [ "$(grep -c SEND_OK "$T/acks" 2>/dev/null)" -ge "$3" ] && break; sleep 0.01; done
+  # kill once a good part is acknowledged, well before the end (a slow disk or sanitizers
+  # take longer to get there: the loop ends as soon as it does)
+  for _ in $(seq 2000); do [ "$(grep -c SEND_OK "$T/acks" 2>/dev/null)" -ge "$3" ] && break; sleep 0.01; done
   kill -9 "$BPID"
   wait "$ppid" || true                      # the producer fails for what was not acknowledged
   acked=$(grep -c '"status":"SEND_OK"' "$T/acks")

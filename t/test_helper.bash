@@ -16,6 +16,28 @@ teardown() {
   rm -rf "$T"
 }
 
+# wait_for CMD [ARGS...]: runs CMD every 0.1 s until it succeeds, up to 10 s; then once
+# more, so a failure shows its own output
+wait_for() {
+  for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done
+  "$@"
+}
+
+# wait_until 'EXPR' [TRIES]: the same for a shell expression (eval), up to TRIES (600)
+# tenths of a second
+wait_until() {
+  local i
+  for i in $(seq "${2:-600}"); do
+    eval "$1" && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for: $1" >&2
+  return 1
+}
+
+# routed_on N TOPIC: the name server's route of TOPIC names N brokers
+routed_on() { [ "$("$RMQ" topic route -n "$NSADDR" "$2" 2>/dev/null | grep -c ' RW- *$')" -eq "$1" ]; }
+
 # Fails the test when the last `run` ended by a signal (crash), even if failure was expected.
 refute_signal() {
   if [ "$status" -ge 128 ]; then

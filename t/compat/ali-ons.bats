@@ -101,14 +101,25 @@ wait_lines() {
 
 @test "ali-ons: two consumers of one group split the queues; each message once" {
   start_cluster
-  consume_bg c1 G2 TopicOns '*' 1000 --timeout 60
-  consume_bg c2 G2 TopicOns '*' 1000 --timeout 60
-  # both members known to the broker before anything is sent (then rebalance, every 2 s)
-  for _ in $(seq 100); do
-    "$TT" request "$UNIX" 38 consumerGroup=G2 --show-body | grep -q '",".*@' && break
+  consume_bg c1 G2 TopicOns '*' 1000 --timeout 60 --queues "$T/c1.q"
+  consume_bg c2 G2 TopicOns '*' 1000 --timeout 60 --queues "$T/c2.q"
+  # nothing is sent until both members have rebalanced (every 2 s) to hold disjoint
+  # halves of the 4 queues: ali-ons ignores the broker's change notice
+  local settled=
+  for _ in $(seq 300); do
+    if [ -s "$T/c1.q" ] && [ -s "$T/c2.q" ]; then
+      local q1 q2
+      q1=$(cat "$T/c1.q") q2=$(cat "$T/c2.q")
+      if [ -n "$q1" ] && [ -n "$q2" ] &&
+         [ "$(echo $q1 $q2 | tr ' ' '\n' | sort -u | wc -l)" -eq 4 ] &&
+         [ "$(echo $q1 $q2 | wc -w)" -eq 4 ]; then
+        settled=1
+        break
+      fi
+    fi
     sleep 0.1
   done
-  sleep 3
+  [ -n "$settled" ] || { echo "members never split the queues: c1 '$(cat "$T/c1.q")' c2 '$(cat "$T/c2.q")'" >&2; false; }
   run node "$ONS/ons-produce.js" TopicOns 40 TagA k-
   assert_status 0
   wait_lines 40 "$T/c1.out" "$T/c2.out"

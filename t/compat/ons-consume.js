@@ -1,9 +1,12 @@
 // node ons-consume.js GROUP TOPIC EXPR COUNT [--broadcast] [--fail N] [--timeout S]
+//                     [--queues FILE]
 // Consumes with ali-ons's push Consumer (clustering unless --broadcast) and prints one JSON
 // line per message handed to the handler, until COUNT messages succeeded or the timeout
 // (default 30 s). With --fail N the handler fails the first N deliveries of each message
-// body, so they come back through %RETRY%GROUP. Exit 0 when COUNT were consumed, 1 on
-// timeout.
+// body, so they come back through %RETRY%GROUP. With --queues FILE the ids of the TOPIC
+// queues this member holds after its last rebalance are kept in FILE (one line, sorted), so
+// a test can wait for a rebalance instead of guessing its time. Exit 0 when COUNT were
+// consumed, 1 on timeout.
 'use strict';
 const { Consumer } = require('ali-ons');
 const { common, out } = require('./ons-common');
@@ -40,6 +43,18 @@ async function main() {
       setTimeout(() => finish(true), 200);
   });
   await consumer.ready();
+  const queuesFile = opt('--queues', null);
+  if (queuesFile) {
+    const fs = require('fs');
+    setInterval(() => {
+      const ids = [];
+      for (const pq of consumer.processQueueTable.values())
+        if (pq && !pq.processQueue.droped && pq.messageQueue.topic === topic)
+          ids.push(pq.messageQueue.queueId);
+      fs.writeFileSync(`${queuesFile}.tmp`, `${ids.sort((a, b) => a - b).join(' ')}\n`);
+      fs.renameSync(`${queuesFile}.tmp`, queuesFile);
+    }, 100);
+  }
   const ok = await Promise.race([finished, new Promise((r) => setTimeout(() => r(false), timeout))]);
   await consumer.close();   // commits the offsets (UPDATE_CONSUMER_OFFSET), unregisters
   process.exit(ok ? 0 : 1);

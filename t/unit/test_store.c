@@ -606,24 +606,40 @@ static void other_segment_size_is_refused(void **state)
     assert_int_equal(rmq_store_close(f->s), 0);
 }
 
+/* deleteWhen for retention run at the returned time (ms): that time's hour, so a test
+ * started at hh:59:59 does not ask at the next hour */
+static int64_t this_hour(char *hour, size_t n)
+{
+    int64_t at = rmq_now_ms() + 1000;
+    time_t t = (time_t)(at / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    snprintf(hour, n, "%02d", tm.tm_hour);
+    return at;
+}
+
+/* ASYNC_FLUSH: nothing kicks the flusher; it syncs every flushIntervalCommitLog (500 ms) */
+static void wait_flushed(struct fx *f)
+{
+    for (int i = 0; i < 1000 && rmq_store_flushed(f->s) < rmq_store_written(f->s); i++)
+        usleep(10000);
+    assert_int_equal(rmq_store_flushed(f->s), rmq_store_written(f->s));
+}
+
 static void retention_deletes_old_segments(void **state)
 {
     struct fx *f = *state;
     char hour[8];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    snprintf(hour, sizeof hour, "%02d", tm.tm_hour);
+    int64_t at = this_hour(hour, sizeof hour);
     f->o.delete_when = hour;
     f->o.file_reserved_hours = 0;
     open_store(f);
     put_many(f, 3000, 2);
     /* retention only takes what is flushed and dispatched */
-    for (int i = 0; i < 200 && rmq_store_flushed(f->s) < rmq_store_written(f->s); i++)
-        usleep(10000);
+    wait_flushed(f);
     int nseg = (int)(rmq_store_written(f->s) / SEG) + 1;
     int deleted = 0, d;
-    while ((d = rmq_store_retention(f->s, rmq_now_ms() + 1000)) > 0)
+    while ((d = rmq_store_retention(f->s, at)) > 0)
         deleted += d;
     assert_int_equal(deleted, nseg - 1);                  /* never the segment being written */
     assert_int_equal(rmq_store_min_phys(f->s), (int64_t)(nseg - 1) * SEG);
@@ -650,22 +666,18 @@ static void pinned_record_outlives_retention(void **state)
 {
     struct fx *f = *state;
     char hour[8];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    snprintf(hour, sizeof hour, "%02d", tm.tm_hour);
+    int64_t at = this_hour(hour, sizeof hour);
     f->o.delete_when = hour;
     f->o.file_reserved_hours = 0;
     open_store(f);
     put_many(f, 3000, 1);
-    for (int i = 0; i < 200 && rmq_store_flushed(f->s) < rmq_store_written(f->s); i++)
-        usleep(10000);
+    wait_flushed(f);
     size_t avail = 0;
     void *pin = NULL;
     const uint8_t *p = rmq_store_pin(f->s, 0, &avail, &pin);   /* message 0, segment 0 */
     assert_non_null(p);
     assert_non_null(pin);
-    while (rmq_store_retention(f->s, rmq_now_ms() + 1000) > 0)
+    while (rmq_store_retention(f->s, at) > 0)
         ;
     assert_true(rmq_store_min_phys(f->s) > 0);
     char path[512];
