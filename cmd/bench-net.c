@@ -390,11 +390,12 @@ static void on_pace(struct ev_loop *loop, ev_timer *w, int revents)
             return;
         int64_t off = (int64_t)((double)(b->sent_msgs / (uint64_t)b->per_req) * per_ns);
         int64_t due = b->start_mono + off;
-        if (due > now && b->o.connections == 1 && b->o.window == 1 && b->pc[0].inflight == 0) {
-            /* one request at a time (e2e): nothing to do but wait, so sleep until the send
-             * is due, as the peers harness paces. A timerfd through the loop costs this
-             * thread three more system calls per message on the CPU its consumer shares:
-             * pinned e2e p99 111 -> 95 us (BENCHMARKS.md, 2026-11-26) */
+        if (due > now && b->o.connections == 1 && b->o.window == 1) {
+            /* one request at a time (e2e): wait for its reply (which calls us again), then
+             * sleep until the next send is due, as the peers harness paces; a timerfd
+             * through the loop costs three more system calls per message */
+            if (b->pc[0].inflight)
+                return;
             struct timespec ts = {due / 1000000000, due % 1000000000};
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
             now = mono_ns();
