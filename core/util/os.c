@@ -86,6 +86,7 @@ ssize_t rmq_os_pwrite(int fd, const void *buf, size_t n, off_t off)
 
 int rmq_os_fsync(int fd) { return fault(RMQ_OS_FSYNC) ? -1 : fsync(fd); }
 int rmq_os_fdatasync(int fd) { return fault(RMQ_OS_FDATASYNC) ? -1 : fdatasync(fd); }
+void rmq_os_start_writeback(int fd, off_t off, off_t len) { sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE); }
 int rmq_os_ftruncate(int fd, off_t len) { return fault(RMQ_OS_FTRUNCATE) ? -1 : ftruncate(fd, len); }
 int rmq_os_rename(const char *a, const char *b) { return fault(RMQ_OS_RENAME) ? -1 : rename(a, b); }
 

@@ -27,6 +27,9 @@ ssize_t rmq_os_write(int fd, const void *buf, size_t n);     /* loops over short
 ssize_t rmq_os_pwrite(int fd, const void *buf, size_t n, off_t off); /* loops too */
 int rmq_os_fsync(int fd);
 int rmq_os_fdatasync(int fd);
+/* Start writeback of [off, off+len) without waiting (sync_file_range WRITE): no durability,
+ * so no fault injection and no error; the fdatasync after it reports what failed. */
+void rmq_os_start_writeback(int fd, off_t off, off_t len);
 /* Reserve [off, off+len) on disk (posix_fallocate semantics; falls back to writing zeros
  * where the file system cannot). Returns 0 or -1 with errno. */
 int rmq_os_fallocate(int fd, off_t off, off_t len);
