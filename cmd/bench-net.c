@@ -392,8 +392,9 @@ static void on_pace(struct ev_loop *loop, ev_timer *w, int revents)
         int64_t due = b->start_mono + off;
         if (due > now && b->o.connections == 1 && b->o.window == 1) {
             /* one request at a time (e2e): wait for its reply (which calls us again), then
-             * sleep until the next send is due, as the peers harness paces; a timerfd
-             * through the loop costs three more system calls per message */
+             * sleep until the next send is due, as the peers harness paces. Through a
+             * timerfd this thread ran behind its schedule and sent into its consumer's turn
+             * on a shared CPU (pinned e2e p99 ~120 -> ~84 us; BENCHMARKS.md) */
             if (b->pc[0].inflight)
                 return;
             struct timespec ts = {due / 1000000000, due % 1000000000};
