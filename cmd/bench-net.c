@@ -73,7 +73,8 @@ static const char usage[] =
     "  --pull-batch N       consume: maxMsgNums per pull (default 1024; the broker caps\n"
     "                       a pull at 256 KiB)\n"
     "  --warmup S           e2e: send for S more seconds first, left out of the latency\n"
-    "                       figures (default 1, as the peers harness's -W)\n"
+    "                       figures (default 1, as the peers harness's -W; with --count\n"
+    "                       they are part of the N)\n"
     "  --slow-us N          print each latency over N us to stderr with its time since\n"
     "                       the start (to line tails up with broker-side traces)\n"
     "  --json               one JSON object (msgs_per_sec, mb_per_sec, p50_us, p90_us,\n"
@@ -849,7 +850,8 @@ static int run_e2e(struct bench *b)
     char err[RMQ_ERRLEN];
     struct bench *c = calloc(1, sizeof *c);
     c->tfd = -1;   /* none yet (0 is a valid descriptor when stdin is closed) */
-    b->o.duration += b->o.warmup;   /* both run the warm-up first */
+    if (b->o.duration > 0)
+        b->o.duration += b->o.warmup;   /* both run the warm-up first (--count: part of N) */
     c->o = b->o;
     c->addr = b->addr;
     c->loop = ev_loop_new(EVFLAG_AUTO);

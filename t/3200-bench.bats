@@ -32,6 +32,10 @@ check_json() {   # check_json JSON: the keys are there, msgs_per_sec > 0, errors
     # acknowledged message arrives, those of the warm-up (at most 1,000) not measured
     jq -e '.p50_us > 0 and .sent_msgs >= 1500 and .sent_msgs <= 3001 and .messages == .sent_msgs and
            .window == 1 and .warmup_msgs > 0 and .warmup_msgs <= 1001 and .warmup_msgs < .messages' <<<"$output" >/dev/null
+    # with --count the run ends at N, warm-up included
+    run "$RMQ" bench e2e -b "$addr" --count 1200 --warmup 0.2 --rate 2000 --json
+    assert_status 0
+    jq -e '.sent_msgs == 1200 and .messages == 1200 and .warmup_msgs > 0 and .warmup_msgs < 1200' <<<"$output" >/dev/null
   done
   run "$RMQ" bench consume -b "unix:$SOCK" --count 1000 --json
   assert_status 0
