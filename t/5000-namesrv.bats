@@ -10,7 +10,6 @@ route() {
   sed -n 's/^body=//p' "$T/route.out"
 }
 
-# wait_for CMD...: retries CMD for up to 10 s
 route_has() { route "$1" "${3:-$NSADDR}" | grep -q "$2"; }
 route_lacks() { ! route "$1" "${3:-$NSADDR}" | grep -q "$2"; }
 

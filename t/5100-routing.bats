@@ -5,7 +5,6 @@
 # show across brokers; errors that name the failing step.
 load test_helper
 
-# wait_for CMD...: retries CMD for up to 10 s
 # two_brokers: a name server and broker-a, broker-b registered with it; topic TopicTest with
 # 4 queues on each (8 in all, the tutorial's layout)
 two_brokers() {
