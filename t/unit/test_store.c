@@ -393,14 +393,22 @@ static void index_spare_survives_crash(void **state)
 {
     struct fx *f = *state;
     f->o.flush_cq_interval_ms = 20;
+    f->o.flush_interval_ms = 20;   /* the ASYNC flusher wakes, and checkpoints, that often */
     open_store(f);
     wait_index_files(f, 1);    /* before any message */
     put_many(f, 1000, 2);      /* 3 keys each: 3000 of 4000 entries */
     wait_index_files(f, 2);
     int64_t phys[8];
     assert_int_equal(rmq_store_query_key(f->s, "TopicTest", "k777", 0, INT64_MAX, 8, phys), 1);
-    struct timespec cp = {0, 200 * 1000000L};
-    nanosleep(&cp, NULL);
+    /* a checkpoint that covers the keys: recovery trusts the index below it */
+    struct rmq_checkpoint cp = {0};
+    char path[512], err[RMQ_ERRLEN];
+    snprintf(path, sizeof path, "%s/checkpoint", f->root);
+    for (int i = 0; i < 300 && !(cp.valid && cp.logics_safe >= rmq_store_written(f->s)); i++) {
+        usleep(10000);
+        assert_int_equal(rmq_checkpoint_read(path, &cp, err), 0);
+    }
+    assert_true(cp.valid && cp.logics_safe >= rmq_store_written(f->s));
     rmq_store_abandon(f->s);
     open_store(f);
     assert_int_equal(count_index_files(f), 2);
