@@ -10,18 +10,7 @@
 set -eu
 DIR=${1:?usage: ab.sh DIR RUNS BIN_A BIN_B -- bench args}; RUNS=$2; A=$3; B=$4; shift 5
 PORT=${PORT:-29931}
-BPID=
-trap '[ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true' EXIT
-start() {   # start BIN
-  rm -rf "$DIR/store" "$DIR/b.sock"; mkdir -p "$DIR"
-  { echo "storePathRootDir=$DIR/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$DIR/b.sock"
-    echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; echo "${CONF:-}" | tr ';' '\n'; } >"$DIR/b.conf"
-  "$1" broker -c "$DIR/b.conf" >"$DIR/broker.log" 2>&1 &
-  BPID=$!
-  for _ in $(seq 500); do grep -q " ready on " "$DIR/broker.log" && return 0; sleep 0.01; done
-  echo "broker did not start" >&2; cat "$DIR/broker.log" >&2; exit 1
-}
-stop() { kill -TERM "$BPID"; wait "$BPID" 2>/dev/null || true; BPID=; }
+. "$(dirname "$0")/broker.sh"
 sub() {   # uses $side
   for a in "$@"; do
     case $a in
@@ -36,12 +25,12 @@ i=1
 while [ $i -le "$RUNS" ]; do
   for side in A B; do
     if [ $side = A ]; then bin=$A; else bin=$B; fi
-    start "$bin"
+    start_broker "$bin"
     # shellcheck disable=SC2046
     [ -n "${PRE:-}" ] && "$B" bench $(sub $PRE) >/dev/null
     # shellcheck disable=SC2046
     "$B" bench $(sub "$@") --json >"$DIR/$side.$i.json"
-    stop
+    stop_broker
     printf '%s %s ' "$side" "$i"; cat "$DIR/$side.$i.json"
   done
   i=$((i + 1))

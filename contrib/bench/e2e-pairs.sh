@@ -17,40 +17,34 @@ PORT=${PORT:-29941}; REDIS_PORT=${REDIS_PORT:-26379}
 S_PIN=; C_PIN=
 [ -n "${SERVER_CPUS:-}" ] && S_PIN="taskset -c $SERVER_CPUS"
 [ -n "${CLIENT_CPUS:-}" ] && C_PIN="taskset -c $CLIENT_CPUS"
-PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true' EXIT
+. "$(dirname "$0")/broker.sh"   # BPID is the Redis server's too while it runs
+BROKER_PIN=$S_PIN
 [ -x "$PEERS/bench_redis" ] || { echo "no $PEERS/bench_redis: copy ../shared/bench/peers there and make" >&2; exit 1; }
 
 wait_log() {   # wait_log FILE PATTERN
   for _ in $(seq 500); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.01; done
   echo "not started: $1" >&2; cat "$1" >&2; exit 1
 }
-stop() { kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
 
 redis_run() {   # redis_run I: p50 p99 p999 into $DIR/redis.I
   rm -rf "$DIR/redis"; mkdir -p "$DIR/redis"
   $S_PIN redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DIR/redis" --appendonly yes \
     --appendfsync everysec --save '' --auto-aof-rewrite-percentage 0 --daemonize no \
     --logfile "$DIR/redis/redis.log" >/dev/null 2>&1 &
-  PID=$!
+  BPID=$!
   wait_log "$DIR/redis/redis.log" "Ready to accept connections"
   $C_PIN "$PEERS/bench_redis" lat -p "$REDIS_PORT" -s 1024 -r "$RATE" -d "$DUR" -W 1 -b 1000 |
     sed -n 's/.* p50_us=\([0-9.]*\) .* p99_us=\([0-9.]*\) p999_us=\([0-9.]*\) .*/\1 \2 \3/p' >"$DIR/redis.$1"
-  stop
+  stop_broker
 }
 
 rmq_run() {   # rmq_run I: p50 p99 p999 into $DIR/rmq.I
-  rm -rf "$DIR/store" "$DIR/b.sock"
-  printf '%s\n' "storePathRootDir=$DIR/store" "listenPort=$PORT" "unixSocketPath=$DIR/b.sock" \
-    "brokerIP1=127.0.0.1" "brokerName=broker-a" >"$DIR/b.conf"
-  $S_PIN "$RMQ" broker -c "$DIR/b.conf" >"$DIR/broker.log" 2>&1 &
-  PID=$!
-  wait_log "$DIR/broker.log" " ready on "
+  start_broker "$RMQ"
   # shellcheck disable=SC2046
   $C_PIN "$RMQ" bench e2e -b "127.0.0.1:$PORT" --rate "$RATE" --duration "$DUR" --warmup 1 \
     $(echo "${E2E_ARGS:-}" | sed "s|SOCK|$DIR/b.sock|g") --json |
     jq -r '"\(.p50_us) \(.p99_us) \(.p999_us)"' >"$DIR/rmq.$1"
-  stop
+  stop_broker
 }
 
 mkdir -p "$DIR"

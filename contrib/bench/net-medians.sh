@@ -8,19 +8,7 @@ DIR=${1:?usage: net-medians.sh DIR [SECONDS]}
 SECS=${2:-3}
 RMQ=${RMQ:-$(dirname "$0")/../../rmq}
 PORT=${PORT:-29911}
-BPID=
-
-start_broker() {   # start_broker [conf lines...]
-  rm -rf "$DIR/store" "$DIR/b.sock"; mkdir -p "$DIR"
-  { echo "storePathRootDir=$DIR/store"; echo "listenPort=$PORT"; echo "unixSocketPath=$DIR/b.sock"
-    echo "brokerIP1=127.0.0.1"; echo "brokerName=broker-a"; printf '%s\n' "$@"; } >"$DIR/b.conf"
-  "$RMQ" broker -c "$DIR/b.conf" >"$DIR/broker.log" 2>&1 &
-  BPID=$!
-  for _ in $(seq 200); do grep -q " ready on " "$DIR/broker.log" && return 0; sleep 0.01; done
-  echo "broker did not start" >&2; exit 1
-}
-stop_broker() { kill -TERM "$BPID"; wait "$BPID" 2>/dev/null || true; }
-trap '[ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true' EXIT
+. "$(dirname "$0")/broker.sh"
 
 med() {  # med NAME FIELD: median [min–max] of FIELD over $DIR/NAME.*.json
   jq -s -r --arg f "$2" 'map(.[$f]) | sort | "\(.[1]|floor) [\(.[0]|floor)–\(.[2]|floor)]"' "$DIR"/"$1".*.json
@@ -29,7 +17,7 @@ med() {  # med NAME FIELD: median [min–max] of FIELD over $DIR/NAME.*.json
 scenario() {   # scenario NAME CONF -- bench args (ADDR substituted)
   name=$1; conf=$2; shift 3
   for t in tcp unix; do
-    start_broker $conf
+    start_broker "$RMQ" $conf
     if [ $t = tcp ]; then addr=127.0.0.1:$PORT; else addr=unix:$DIR/b.sock; fi
     for i in 1 2 3; do
       case "$1" in
@@ -39,7 +27,7 @@ scenario() {   # scenario NAME CONF -- bench args (ADDR substituted)
       *) "$RMQ" bench "$@" -b "$addr" --json >"$DIR/$name-$t.$i.json" ;;
       esac
       cat "$DIR/$name-$t.$i.json"
-      [ "$1" = consume ] && { stop_broker; start_broker $conf; }
+      [ "$1" = consume ] && { stop_broker; start_broker "$RMQ" $conf; }
     done
     stop_broker
     printf '== %s %s: msgs/s %s, MB/s %s, p50 %s us, p99 %s us, p999 %s us\n' "$name" "$t" \
