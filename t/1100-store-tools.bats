@@ -69,6 +69,20 @@ kv() { sed -n "s/^$1=//p" "$T/w"; }
   assert_contains "index: 1 file, 20000 entries, 0 errors"
 }
 
+@test "bench store: ceilings and scenarios start from the --memory regime asked for" {
+  run "$RMQ" bench store --dir "$T/bench" --scenario async-1k --count 2000 --segment-mb 1 --ceiling-mb 1 --json
+  assert_status 0
+  jq -e '.memory == "warm" and .ceiling_write_mb_per_sec > 0 and .ratio > 0' <<<"$output" >/dev/null
+  [ ! -e "$T/bench/warm.tmp" ]   # the scratch file that warms the memory is deleted again
+  run "$RMQ" bench store --dir "$T/bench" --scenario async-1k --count 2000 --segment-mb 1 --ceiling-mb 1 \
+    --memory cold --settle 0 --json
+  assert_status 0
+  jq -e '.memory == "cold" and .ratio > 0' <<<"$output" >/dev/null
+  run "$RMQ" bench store --dir "$T/bench" --memory lukewarm
+  assert_status 2
+  assert_contains "--memory is warm or cold, not 'lukewarm'"
+}
+
 @test "verify: a bit flip in a record's body is a body CRC mismatch at that record" {
   write_store 20000
   read -r phys size _ < <(rec 7000)
