@@ -695,6 +695,8 @@ int rmq_index_flush(struct rmq_index *ix)
     /* No lock from here: the references keep fds and maps alive even if the owner deletes
      * the files meanwhile. */
     int rc = 0;
+    for (size_t i = 0; i < k; i++)   /* all at once, as rmq_dirty_sync does */
+        rmq_os_start_writeback(todo[i]->fd, 0, 0);
     for (size_t i = 0; i < k; i++)
         if (rmq_os_fdatasync(todo[i]->fd) < 0) {
             if (!rc)

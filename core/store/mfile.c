@@ -431,6 +431,13 @@ int rmq_dirty_sync(struct rmq_dirty *d)
     d->n = d->cap = 0;
     pthread_mutex_unlock(&d->lock);
     int rc = 0;
+    /* All files' writeback first, then the fdatasyncs: the first one commits the journal for
+     * every file whose writes have completed by then (new queue pages are unwritten extents),
+     * and the others only wait for theirs. One sync after another took ~0.7 ms per queue
+     * file (eight per second under the bench), now ~0.1 ms after the first; the flusher
+     * does this once a second and SYNC_FLUSH senders wait meanwhile. */
+    for (int i = 0; i < n; i++)
+        rmq_os_start_writeback(v[i]->fd, 0, 0);
     for (int i = 0; i < n; i++) {
         atomic_store(&v[i]->dirty, 0);
         int r = rmq_mfile_sync(v[i]);
