@@ -22,7 +22,8 @@ def fmt(v, nd=0):
     m, lo, hi = med(v)
     return f"{m:,.{nd}f} [{lo:,.{nd}f}–{hi:,.{nd}f}]"
 print(f"ceilings: page cache {fmt([r['ceiling_write_mb_per_sec'] for r in runs])} MB/s, "
-      f"fdatasync per MiB {fmt([r['ceiling_fdatasync_mb_per_sec'] for r in runs])} MB/s\n")
+      f"fdatasync per MiB {fmt([r['ceiling_fdatasync_mb_per_sec'] for r in runs])} MB/s "
+      f"({runs[0].get('memory', '?')} memory)\n")
 print("| scenario | msgs/s | MB/s | ratio to ceiling | msgs per fdatasync | seconds |")
 print("|---|---|---|---|---|---|")
 names = [s["scenario"] for s in runs[0]["scenarios"]]
