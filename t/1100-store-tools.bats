@@ -60,7 +60,7 @@ kv() { sed -n "s/^$1=//p" "$T/w"; }
 }
 
 @test "verify: a store written by rmq bench store is clean" {
-  run "$RMQ" bench store --dir "$T/bench" --scenario async-1k --count 20000 --segment-mb 1
+  run "$RMQ" bench store --dir "$T/bench" --scenario async-1k --count 20000 --segment-mb 1 --ceiling-mb 16
   assert_status 0
   run "$RMQ" store verify "$T/bench/async-1k"
   assert_status 0
