@@ -88,17 +88,19 @@ static bool wanted(const struct opts *o, const char *name)
 
 /* --- ceilings --- */
 
-static double write_mb_per_sec(const char *dir, bool sync_each, long total_mb)
+/* Writes mb MiB in 1 MiB blocks to dir/name (with an fdatasync after each if sync_each),
+ * deletes it, and returns the seconds the writes took, or 0 if the file could not be made. */
+static double write_file(const char *dir, const char *name, long mb, bool sync_each)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/ceiling.tmp", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return 0;
     static char block[1 << 20];
     memset(block, 'x', sizeof block);
     int64_t t0 = rmq_mono_us();
-    for (long i = 0; i < total_mb; i++) {
+    for (long i = 0; i < mb; i++) {
         if (write(fd, block, sizeof block) != (ssize_t)sizeof block)
             break;
         if (sync_each)
@@ -107,7 +109,13 @@ static double write_mb_per_sec(const char *dir, bool sync_each, long total_mb)
     double secs = (rmq_mono_us() - t0) / 1e6;
     close(fd);
     unlink(path);
-    return total_mb / secs * 1.048576;   /* MiB written → MB (10^6) per second */
+    return secs;
+}
+
+static double write_mb_per_sec(const char *dir, bool sync_each, long total_mb)
+{
+    double secs = write_file(dir, "ceiling.tmp", total_mb, sync_each);
+    return secs > 0 ? total_mb / secs * 1.048576 : 0;   /* MiB written → MB (10^6) per second */
 }
 
 /* Called before every measured run that will allocate about mb MiB of page cache, once the
@@ -118,19 +126,9 @@ static void ready_memory(const struct opts *o, long mb)
     if (o->cold) {
         struct timespec idle = {(time_t)o->settle, (long)((o->settle - (time_t)o->settle) * 1e9)};
         nanosleep(&idle, NULL);
-        return;
+    } else {
+        write_file(o->dir, "warm.tmp", mb, false);   /* freed unwritten: its pages as they are */
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/warm.tmp", o->dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return;
-    static char block[1 << 20];
-    for (long i = 0; i < mb; i++)
-        if (write(fd, block, sizeof block) != (ssize_t)sizeof block)
-            break;
-    close(fd);
-    unlink(path);   /* its pages were never written back: freed as they are */
 }
 
 static int cmp_double(const void *a, const void *b)
