@@ -14,6 +14,9 @@
  *   cc -O2 -pthread -o /tmp/sync-floor contrib/bench/sync-floor.c
  *   /tmp/sync-floor DIR [APPENDERS=64] [RECORD=1172] [SECONDS=3]
  *
+ * Each mode runs for SECONDS or until its 1 GiB log is full (about 2 s here), after
+ * zeroing that log (a second or two more).
+ *
  * RECORD 1172 is the size of a 1 KiB-body record of `rmq bench store` (header, topic and
  * a Java producer's properties). Compare the MB/s printed here with the fdatasync-per-MiB
  * ceiling that `rmq bench store` prints in the same session.
