@@ -515,8 +515,10 @@ int cmd_bench(int argc, char **argv)
     if (!o.dir)
         return cmd_usage_error(usage, "bench", "--dir is required");
     if (o.count < 1 || o.batch < 1 || o.recover_mb < 1 || o.segment_mb < 1 || o.ceiling_mb < 0 ||
-        o.sync_seconds <= 0 || o.settle < 0 || o.settle > 3600)
+        o.sync_seconds <= 0)
         return cmd_usage_error(usage, "bench", "counts and sizes must be positive");
+    if (!(o.settle >= 0 && o.settle <= 3600))   /* also refuses nan */
+        return cmd_usage_error(usage, "bench", "--settle is 0 to 3600 seconds");
     rmq_log_level = RMQ_LOG_WARN;
     return bench_store(&o);
 }

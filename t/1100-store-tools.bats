@@ -81,6 +81,11 @@ kv() { sed -n "s/^$1=//p" "$T/w"; }
   run "$RMQ" bench store --dir "$T/bench" --memory lukewarm
   assert_status 2
   assert_contains "--memory is warm or cold, not 'lukewarm'"
+  for bad in -1 nan 4000; do
+    run "$RMQ" bench store --dir "$T/bench" --memory cold --settle "$bad"
+    assert_status 2
+    assert_contains "--settle is 0 to 3600 seconds"
+  done
 }
 
 @test "verify: a bit flip in a record's body is a body CRC mismatch at that record" {
